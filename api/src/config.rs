@@ -1,0 +1,71 @@
+//! Settings: every setting is a flag and an environment variable (flags win), as the contract says.
+
+use std::path::PathBuf;
+
+/// Where the hub listens, what it stores into, and how it trusts tokens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded) or `postgres://…`.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://raccordo.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Address to listen on; `127.0.0.1:0` picks a free port and prints it.
+    #[arg(
+        long,
+        global = true,
+        env = "RACCORDO_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub bind: String,
+
+    #[command(flatten)]
+    pub tokens: TokenSettings,
+
+    /// A protocol document to enforce instead of the default shipped in `policies/`.
+    #[arg(long = "policy", global = true, env = "RACCORDO_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Log format: `pretty` for people, `json` for machines.
+    #[arg(long, global = true, env = "RACCORDO_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"])]
+    pub log_format: String,
+}
+
+/// How tokens are verified (and, in development, minted).
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct TokenSettings {
+    /// Development HS256 secret; when set, HS256 tokens are accepted and `raccordo token` can mint.
+    #[arg(
+        long,
+        global = true,
+        env = "RACCORDO_JWT_SECRET",
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// PEM public key (RS256 or ES256) or JWKS file of an identity provider.
+    #[arg(long, global = true, env = "RACCORDO_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// Expected `iss` claim.
+    #[arg(
+        long,
+        global = true,
+        env = "RACCORDO_JWT_ISSUER",
+        default_value = "raccordo"
+    )]
+    pub jwt_issuer: String,
+
+    /// Expected `aud` claim.
+    #[arg(
+        long,
+        global = true,
+        env = "RACCORDO_JWT_AUDIENCE",
+        default_value = "raccordo"
+    )]
+    pub jwt_audience: String,
+}

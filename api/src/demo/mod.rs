@@ -1,0 +1,7 @@
+//! The demo network and synthetic cases: data from the real network in the source documents,
+//! with no real person anywhere.
+
+pub mod load;
+pub mod synth;
+
+pub use load::{agency_ids, seed_demo};

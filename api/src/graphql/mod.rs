@@ -1,0 +1,103 @@
+//! The GraphQL schema: types, queries, mutations and the per-request context they share.
+
+pub mod enums;
+pub mod loaders;
+mod mutation;
+mod pagination;
+mod query;
+pub mod scalars;
+mod statistics;
+pub mod types;
+
+use async_graphql::{Context, EmptySubscription, Schema};
+
+use crate::{access::RequestContext, state::AppState};
+pub use loaders::Loaders;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+/// The hub's schema.
+pub type HubSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema around the application state.
+pub fn build_schema(state: AppState) -> HubSchema {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(state)
+    .disable_suggestions()
+    .finish()
+}
+
+/// The schema as SDL, as `raccordo schema` prints it.
+pub fn sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
+}
+
+/// Every (type, field) of the object and input types the hub serves, for the policy document's check.
+/// Introspection types (`__*`) and federation plumbing (`_*`) are not the protocol's business.
+pub fn schema_fields() -> Vec<(String, String)> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let Ok(doc) = async_graphql::parser::parse_schema(sdl()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for def in doc.definitions {
+        if let TypeSystemDefinition::Type(t) = def {
+            let name = t.node.name.node.to_string();
+            if name.starts_with('_') {
+                continue;
+            }
+            let fields: Vec<String> = match &t.node.kind {
+                TypeKind::Object(obj) => obj
+                    .fields
+                    .iter()
+                    .map(|f| f.node.name.node.to_string())
+                    .collect(),
+                TypeKind::InputObject(obj) => obj
+                    .fields
+                    .iter()
+                    .map(|f| f.node.name.node.to_string())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            out.extend(
+                fields
+                    .into_iter()
+                    .filter(|f| !f.starts_with('_'))
+                    .map(|f| (name.clone(), f)),
+            );
+        }
+    }
+    out
+}
+
+/// Shorthands for what every resolver reads from its context.
+pub(crate) trait ContextExt {
+    /// The application state.
+    fn state(&self) -> &AppState;
+    /// This request's viewer, clock and read log.
+    fn request(&self) -> &RequestContext;
+    /// This request's loaders.
+    fn loaders(&self) -> &Loaders;
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+    fn request(&self) -> &RequestContext {
+        self.data_unchecked::<std::sync::Arc<RequestContext>>()
+    }
+    fn loaders(&self) -> &Loaders {
+        self.data_unchecked::<Loaders>()
+    }
+}

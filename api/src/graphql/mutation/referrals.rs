@@ -1,0 +1,468 @@
+//! Referrals (richieste di valutazione): made by a requester, worked by the target ente.
+//! Adhesion to the programme opens a case held by the target ente.
+
+use async_graphql::{Context, InputObject, Object, ID};
+use chrono::{NaiveDate, Utc};
+use raccordo_entities::{agency, case, case_phase_change, project, referral, referral_interview};
+use raccordo_policies::{AgencyKind, ClassSet, Relationship, RelationshipSet};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use super::{change_entry, new_id};
+use crate::{
+    access::{self, Principal},
+    audit,
+    error::{ApiError, ApiResult},
+    graphql::{
+        enums::{CasePhase, EmersionChannel, Gender, ReferralOutcome, ReferralStatus},
+        scalars::Date,
+        types::referral::ReferralNode,
+        ContextExt,
+    },
+    state::WriteTxn,
+    validate,
+};
+
+/// A new referral to an ente.
+#[derive(InputObject)]
+pub struct ReferralInput {
+    /// The ente asked to assess (an `ENTE_ANTITRATTA`).
+    pub target: ID,
+    /// When the ente received it.
+    pub received_on: Date,
+    /// The project it belongs to.
+    pub project_id: Option<ID>,
+    /// Province.
+    pub province: Option<String>,
+    /// The requester's own dossier reference.
+    pub subject_ref: Option<String>,
+    /// Gender of the person to assess.
+    pub subject_gender: Option<Gender>,
+    /// Nationality of the person to assess (ISO 3166-1 alpha-2).
+    pub subject_nationality: Option<String>,
+}
+
+/// Statuses after which a referral no longer changes.
+fn is_final(status: &str) -> bool {
+    matches!(status, "CONCLUDED" | "UNREACHABLE" | "WITHDRAWN")
+}
+
+/// Loads a referral the viewer's agency works as target ente, in the write transaction.
+async fn for_target(ctx: &Context<'_>, w: &WriteTxn, id: &str) -> ApiResult<referral::Model> {
+    let state = ctx.state();
+    let principal = ctx.request().require()?;
+    let (row, relation, _) = access::require_referral(&w.txn, &state.policy, principal, id).await?;
+    if !state
+        .policy
+        .may_work_referral(&principal.viewer(), relation)
+    {
+        return Err(ApiError::Forbidden(
+            "only the target ente works a referral".into(),
+        ));
+    }
+    if is_final(&row.status) {
+        return Err(ApiError::validation(
+            "id",
+            format!(
+                "the referral is {} and can no longer change",
+                row.status.to_lowercase()
+            ),
+        ));
+    }
+    Ok(row)
+}
+
+async fn save(
+    w: &WriteTxn,
+    principal: &Principal,
+    row: referral::ActiveModel,
+    id: &str,
+    op: &str,
+) -> ApiResult<referral::Model> {
+    let model = referral::Entity::update(row).exec(&w.txn).await?;
+    audit::append(
+        &w.txn,
+        vec![change_entry(
+            principal,
+            None,
+            op,
+            RelationshipSet::empty(),
+            ClassSet::empty(),
+            Some(format!("referral {id}")),
+        )],
+    )
+    .await?;
+    Ok(model)
+}
+
+fn node(ctx: &Context<'_>, row: referral::Model) -> ApiResult<ReferralNode> {
+    let principal = ctx.request().require()?;
+    let (_, classes) = access::referral_access(&ctx.state().policy, principal, &row);
+    Ok(ReferralNode {
+        row,
+        classes,
+        interviews: None,
+    })
+}
+
+fn check_date(
+    field: &str,
+    on: NaiveDate,
+    row: &referral::Model,
+    today: NaiveDate,
+) -> ApiResult<()> {
+    validate::not_before(
+        field,
+        on,
+        row.received_on,
+        "the day the referral was received",
+    )?;
+    validate::not_future(field, on, today).map(|_| ())
+}
+
+/// Opens the case of a person who adhered to the programme, held by the target ente.
+async fn open_case<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    r: &referral::Model,
+    on: NaiveDate,
+) -> ApiResult<String> {
+    let id = new_id();
+    let now = Utc::now();
+    let code = format!(
+        "REF-{}",
+        &r.id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(8)
+            .collect::<String>()
+            .to_uppercase()
+    );
+    case::Entity::insert(case::ActiveModel {
+        id: Set(id.clone()),
+        code: Set(code),
+        owner_id: Set(r.target_id.clone()),
+        project_id: Set(r.project_id.clone()),
+        phase: Set(CasePhase::ProntoIntervento.as_str().into()),
+        opened_on: Set(on),
+        closed_on: Set(None),
+        version: Set(1),
+        gender: Set(r.subject_gender.clone()),
+        age_group: Set(None),
+        nationality: Set(r.subject_nationality.clone()),
+        emersion_channel: Set(Some(EmersionChannel::AssessmentService.as_str().into())),
+        emersion_province: Set(r.province.clone()),
+        accompanying_minors: Set(None),
+        pregnant: Set(None),
+        alias: Set(None),
+        legal_name: Set(None),
+        birth_date: Set(None),
+        phone: Set(None),
+        shelter_id: Set(None),
+        permit_at_start: Set(None),
+        permit_current: Set(None),
+        permit_expires_on: Set(None),
+        asylum_status: Set(None),
+        complaint_filed: Set(None),
+        complaint_filed_on: Set(None),
+        health_notes: Set(None),
+        psych_support: Set(None),
+        gbv_indicators: Set(None),
+        gbv_risk_level: Set(None),
+        outcome: Set(None),
+        outcome_on: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    case_phase_change::Entity::insert(case_phase_change::ActiveModel {
+        id: Set(new_id()),
+        case_id: Set(id.clone()),
+        at: Set(now),
+        user_id: Set(principal.user_id.clone()),
+        agency_id: Set(r.target_id.clone()),
+        from_phase: Set(None),
+        to_phase: Set(CasePhase::ProntoIntervento.as_str().into()),
+        reason: Set(Some("adhesion after referral".into())),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(id)
+}
+
+#[derive(Default)]
+pub struct ReferralMutation;
+
+#[Object]
+impl ReferralMutation {
+    /// Asks an ente to assess whether a person shows trafficking indicators.
+    async fn create_referral(
+        &self,
+        ctx: &Context<'_>,
+        input: ReferralInput,
+    ) -> ApiResult<ReferralNode> {
+        let request = ctx.request();
+        let (principal, agency_id) = request.require_agency()?;
+        let state = ctx.state();
+        let viewer = principal.viewer();
+        if !state.policy.may_create_referral(&viewer) {
+            return Err(ApiError::Forbidden(
+                "the protocol does not let your agency or role send referrals".into(),
+            ));
+        }
+        validate::not_future("input.receivedOn", input.received_on.0, request.today())?;
+        let w = state.write().await?;
+        let target = agency::Entity::find_by_id(input.target.to_string())
+            .one(&w.txn)
+            .await?
+            .filter(|a| {
+                !a.disabled
+                    && a.kind
+                        .parse::<AgencyKind>()
+                        .is_ok_and(|k| state.policy.may_receive_referral(k))
+            })
+            .ok_or_else(|| {
+                ApiError::validation("input.target", "names no anti-trafficking ente of the hub")
+            })?;
+        if let Some(p) = &input.project_id {
+            if project::Entity::find_by_id(p.to_string())
+                .one(&w.txn)
+                .await?
+                .is_none()
+            {
+                return Err(ApiError::validation(
+                    "input.projectId",
+                    "names a project the hub does not know",
+                ));
+            }
+        }
+        let now = Utc::now();
+        let id = new_id();
+        let row = referral::ActiveModel {
+            id: Set(id.clone()),
+            requested_by_id: Set(agency_id.to_string()),
+            target_id: Set(target.id.clone()),
+            project_id: Set(input.project_id.map(|p| p.to_string())),
+            received_on: Set(input.received_on.0),
+            province: Set(input
+                .province
+                .as_deref()
+                .map(|p| validate::province("input.province", p))
+                .transpose()?
+                .or(target.province.clone())),
+            status: Set(ReferralStatus::Received.as_str().into()),
+            scheduled_on: Set(None),
+            concluded_on: Set(None),
+            subject_ref: Set(validate::opt_text("input.subjectRef", &input.subject_ref)?),
+            subject_gender: Set(input.subject_gender.map(|g| g.as_str().into())),
+            subject_nationality: Set(input
+                .subject_nationality
+                .as_deref()
+                .map(|n| validate::nationality("input.subjectNationality", n))
+                .transpose()?),
+            outcome: Set(None),
+            programme_adhesion: Set(None),
+            outcome_note: Set(None),
+            case_id: Set(None),
+            version: Set(1),
+            created_by: Set(principal.user_id.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let model = referral::Entity::insert(row)
+            .exec_with_returning(&w.txn)
+            .await?;
+        audit::append(
+            &w.txn,
+            vec![change_entry(
+                principal,
+                None,
+                "createReferral",
+                RelationshipSet::empty(),
+                ClassSet::empty(),
+                Some(format!("referral {id}")),
+            )],
+        )
+        .await?;
+        w.commit().await?;
+        node(ctx, model)
+    }
+
+    /// Schedules the first interview (target ente).
+    async fn schedule_referral(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        on: Date,
+    ) -> ApiResult<ReferralNode> {
+        let principal = ctx.request().require()?;
+        let w = ctx.state().write().await?;
+        let row = for_target(ctx, &w, &id).await?;
+        validate::not_before(
+            "on",
+            on.0,
+            row.received_on,
+            "the day the referral was received",
+        )?;
+        let change = referral::ActiveModel {
+            id: Set(row.id.clone()),
+            status: Set(if row.status == "RECEIVED" {
+                "SCHEDULED".into()
+            } else {
+                row.status.clone()
+            }),
+            scheduled_on: Set(Some(on.0)),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        let model = save(&w, principal, change, &id, "scheduleReferral").await?;
+        w.commit().await?;
+        node(ctx, model)
+    }
+
+    /// Records an interview held with the person (target ente).
+    async fn record_referral_interview(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        on: Date,
+        notes: Option<String>,
+    ) -> ApiResult<ReferralNode> {
+        let request = ctx.request();
+        let principal = request.require()?;
+        let w = ctx.state().write().await?;
+        let row = for_target(ctx, &w, &id).await?;
+        check_date("on", on.0, &row, request.today())?;
+        let now = Utc::now();
+        referral_interview::Entity::insert(referral_interview::ActiveModel {
+            id: Set(new_id()),
+            referral_id: Set(row.id.clone()),
+            held_on: Set(on.0),
+            notes: Set(validate::opt_text("notes", &notes)?),
+            recorded_by: Set(principal.user_id.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&w.txn)
+        .await?;
+        let change = referral::ActiveModel {
+            id: Set(row.id.clone()),
+            status: Set("IN_PROGRESS".into()),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let model = save(&w, principal, change, &id, "recordReferralInterview").await?;
+        w.commit().await?;
+        node(ctx, model)
+    }
+
+    /// Concludes the assessment (target ente). Adhesion opens a case held by the ente.
+    async fn conclude_referral(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        on: Date,
+        outcome: ReferralOutcome,
+        programme_adhesion: bool,
+        outcome_note: Option<String>,
+    ) -> ApiResult<ReferralNode> {
+        let request = ctx.request();
+        let principal = request.require()?;
+        let w = ctx.state().write().await?;
+        let row = for_target(ctx, &w, &id).await?;
+        check_date("on", on.0, &row, request.today())?;
+        let case_id = if programme_adhesion {
+            Some(open_case(&w.txn, principal, &row, on.0).await?)
+        } else {
+            None
+        };
+        if let Some(case_id) = &case_id {
+            let owner = RelationshipSet::empty().with(Relationship::Owner);
+            audit::append(
+                &w.txn,
+                vec![change_entry(
+                    principal,
+                    Some(case_id),
+                    "createCase",
+                    owner,
+                    ClassSet::all(),
+                    Some(format!("referral {}", id.as_str())),
+                )],
+            )
+            .await?;
+        }
+        let change = referral::ActiveModel {
+            id: Set(row.id.clone()),
+            status: Set("CONCLUDED".into()),
+            concluded_on: Set(Some(on.0)),
+            outcome: Set(Some(outcome.as_str().into())),
+            programme_adhesion: Set(Some(programme_adhesion)),
+            outcome_note: Set(validate::opt_text("outcomeNote", &outcome_note)?),
+            case_id: Set(case_id),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        let model = save(&w, principal, change, &id, "concludeReferral").await?;
+        w.commit().await?;
+        node(ctx, model)
+    }
+
+    /// Records that the person could not be reached (target ente).
+    async fn mark_referral_unreachable(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        on: Date,
+    ) -> ApiResult<ReferralNode> {
+        let request = ctx.request();
+        let principal = request.require()?;
+        let w = ctx.state().write().await?;
+        let row = for_target(ctx, &w, &id).await?;
+        check_date("on", on.0, &row, request.today())?;
+        let change = referral::ActiveModel {
+            id: Set(row.id.clone()),
+            status: Set("UNREACHABLE".into()),
+            concluded_on: Set(Some(on.0)),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        let model = save(&w, principal, change, &id, "markReferralUnreachable").await?;
+        w.commit().await?;
+        node(ctx, model)
+    }
+
+    /// Withdraws a referral the viewer's agency sent, while it is not concluded.
+    async fn withdraw_referral(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ReferralNode> {
+        let principal = ctx.request().require()?;
+        let state = ctx.state();
+        let w = state.write().await?;
+        let (row, relation, _) =
+            access::require_referral(&w.txn, &state.policy, principal, &id).await?;
+        if !state
+            .policy
+            .may_withdraw_referral(&principal.viewer(), relation)
+        {
+            return Err(ApiError::Forbidden(
+                "only the agency that sent a referral can withdraw it".into(),
+            ));
+        }
+        if is_final(&row.status) {
+            return Err(ApiError::validation(
+                "id",
+                format!(
+                    "the referral is {} and can no longer be withdrawn",
+                    row.status.to_lowercase()
+                ),
+            ));
+        }
+        let change = referral::ActiveModel {
+            id: Set(row.id.clone()),
+            status: Set("WITHDRAWN".into()),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        let model = save(&w, principal, change, &id, "withdrawReferral").await?;
+        w.commit().await?;
+        node(ctx, model)
+    }
+}

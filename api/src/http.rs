@@ -1,0 +1,450 @@
+//! HTTP: GraphQL over HTTP (POST and, for queries, GET), GraphiQL, health and readiness.
+//!
+//! Follows the GraphQL-over-HTTP specification: `application/json` requests; answers in
+//! `application/graphql-response+json` when the client accepts it (with 4xx for requests that
+//! could not be executed) and in `application/json` otherwise (always 200 for well-formed
+//! requests). Every response carries an `x-request-id` a partner can quote.
+
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Instant};
+
+use async_graphql::{
+    http::GraphiQLSource, parser::types::OperationType, BatchRequest, BatchResponse, Request,
+    Response, ServerError,
+};
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, Query, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{Html, IntoResponse, Response as HttpResponse},
+    routing::get,
+    Router,
+};
+use futures::FutureExt;
+use raccordo_entities::agency;
+use raccordo_policies::AgencyKind;
+use sea_orm::EntityTrait;
+use tracing::Instrument;
+
+use crate::{
+    access::{Principal, RequestContext},
+    audit,
+    error::ApiError,
+    graphql::{HubSchema, Loaders},
+    state::AppState,
+};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most operations in one batched request.
+pub const MAX_BATCH: usize = 10;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct Hub {
+    pub state: AppState,
+    pub schema: HubSchema,
+}
+
+/// The hub's routes.
+pub fn router(hub: Hub) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(hub)
+}
+
+async fn readyz(State(hub): State<Hub>) -> impl IntoResponse {
+    if crate::db::ping(&hub.state.db).await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database not answering")
+    }
+}
+
+/// An error response before any execution, in the GraphQL response shape.
+fn error_response(err: ApiError) -> Response {
+    let e: async_graphql::Error = err.into();
+    Response::from_errors(vec![e.into_server_error(async_graphql::Pos::default())])
+}
+
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(GRAPHQL_RESPONSE))
+}
+
+/// Resolves the caller: anonymous without a token; `UNAUTHENTICATED` for a bad token or an
+/// agency the hub does not know (or has disabled).
+async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let unauthenticated =
+        |why: &str| ApiError::Unauthenticated(format!("the token was refused: {why}"));
+    let text = value
+        .to_str()
+        .map_err(|_| unauthenticated("malformed header"))?;
+    let token = text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+        .ok_or_else(|| unauthenticated("use Authorization: Bearer <token>"))?;
+    let identity = state.verifier.verify(token.trim()).map_err(|e| {
+        tracing::info!(error = %e, "token refused");
+        unauthenticated("invalid, expired or not meant for this hub")
+    })?;
+    let (agency, kind) = match &identity.agency_id {
+        Some(id) => {
+            let row = agency::Entity::find_by_id(id.clone())
+                .one(&state.db)
+                .await?
+                .filter(|a| !a.disabled)
+                .ok_or_else(|| {
+                    unauthenticated("the token names an agency the hub does not know")
+                })?;
+            let kind: AgencyKind = row
+                .kind
+                .parse()
+                .map_err(|_| ApiError::Internal(format!("agency {id} has an unknown kind")))?;
+            (Some(row), Some(kind))
+        }
+        None => (None, None),
+    };
+    Ok(Some(Principal {
+        user_id: identity.user_id,
+        role: identity.role,
+        agency,
+        kind,
+    }))
+}
+
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
+async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request) -> Response {
+    let request = request
+        .data(context.clone())
+        .data(Loaders::new(&hub.state.db));
+    match AssertUnwindSafe(hub.schema.execute(request))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!("a resolver panicked");
+            error_response(ApiError::Internal("panic".into()))
+        }
+    }
+}
+
+/// Writes the request's reads to the access log. If that fails, the data is not sent (fail closed).
+async fn flush_reads(hub: &Hub, context: &RequestContext) -> Result<(), ApiError> {
+    let reads = context.reads.drain();
+    let Some(principal) = &context.principal else {
+        return Ok(());
+    };
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let entries = reads
+        .into_iter()
+        .map(|(case_id, rels, classes)| audit::NewEntry {
+            user_id: principal.user_id.clone(),
+            agency_id: principal.agency_id().map(str::to_string),
+            role: principal.role,
+            case_id: Some(case_id),
+            operation: "read".into(),
+            relationships: rels,
+            classes,
+            detail: None,
+        })
+        .collect();
+    let w = hub.state.write().await?;
+    audit::append(&w.txn, entries).await?;
+    w.commit().await
+}
+
+/// Runs a whole HTTP request's operations and renders the answer.
+async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse {
+    let id = request_id();
+    let graphql_response = wants_graphql_response(&headers);
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = %id, operation = tracing::field::Empty, outcome = tracing::field::Empty);
+    let result = async {
+        let requests = match batch {
+            BatchRequest::Single(r) => vec![r],
+            BatchRequest::Batch(v) => v,
+        };
+        let is_batch = requests.len() != 1;
+        if requests.len() > MAX_BATCH {
+            let r = error_response(ApiError::LimitExceeded(format!(
+                "at most {MAX_BATCH} operations per request"
+            )));
+            return (BatchResponse::Single(r), false);
+        }
+        if let Some(name) = requests.first().and_then(|r| r.operation_name.clone()) {
+            tracing::Span::current().record("operation", name.as_str());
+        }
+        let principal = match principal(&hub.state, &headers).await {
+            Ok(p) => p,
+            Err(e) => return (BatchResponse::Single(error_response(e)), false),
+        };
+        let context = Arc::new(RequestContext::new(principal));
+        let mut responses = Vec::with_capacity(requests.len());
+        for r in requests {
+            responses.push(execute_one(&hub, &context, r).await);
+        }
+        if let Err(e) = flush_reads(&hub, &context).await {
+            if let ApiError::Internal(detail) = &e {
+                tracing::error!(%detail, "access log write failed; answer withheld");
+            }
+            return (
+                BatchResponse::Single(error_response(ApiError::Internal("access log".into()))),
+                false,
+            );
+        }
+        let out = if is_batch {
+            BatchResponse::Batch(responses)
+        } else {
+            BatchResponse::Single(responses.remove(0))
+        };
+        (out, true)
+    }
+    .instrument(span.clone())
+    .await;
+    let (response, executed) = result;
+    let codes = error_codes(&response);
+    span.record(
+        "outcome",
+        if codes.is_empty() {
+            "ok".to_string()
+        } else {
+            codes.join(",")
+        }
+        .as_str(),
+    );
+    tracing::info!(parent: &span, duration_ms = started.elapsed().as_millis() as u64, "graphql request");
+    render(response, graphql_response, executed, &id)
+}
+
+fn error_codes(response: &BatchResponse) -> Vec<String> {
+    let list: Vec<&Response> = match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(v) => v.iter().collect(),
+    };
+    codes_of(&list)
+}
+
+fn codes_of(list: &[&Response]) -> Vec<String> {
+    list.iter()
+        .flat_map(|r| r.errors.iter())
+        .filter_map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|c| c.to_string().trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+/// Request errors (no execution: parse, validation, limits, authentication) carry no path.
+fn is_request_error(r: &Response) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn render(
+    response: BatchResponse,
+    graphql_response: bool,
+    executed: bool,
+    request_id: &str,
+) -> HttpResponse {
+    let response = with_codes(response);
+    let status = if !graphql_response {
+        StatusCode::OK
+    } else {
+        match &response {
+            BatchResponse::Single(r) if is_request_error(r) => {
+                let unauthenticated = codes_of(&[r]).iter().any(|c| c == "UNAUTHENTICATED");
+                if unauthenticated && !executed {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::BAD_REQUEST
+                }
+            }
+            _ => StatusCode::OK,
+        }
+    };
+    let content_type = if graphql_response {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    let body = serde_json::to_vec(&response).unwrap_or_else(|_| {
+        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+    });
+    let mut out = (status, body).into_response();
+    out.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        out.headers_mut().insert("x-request-id", v);
+    }
+    out
+}
+
+/// Gives every error a contract code: errors raised by the GraphQL engine itself (parse,
+/// validation, unknown fields) are `VALIDATION`; anything else without a code is `INTERNAL`.
+fn with_codes(response: BatchResponse) -> BatchResponse {
+    let fix = |mut r: Response| {
+        r.errors = r.errors.into_iter().map(coded).collect();
+        r
+    };
+    match response {
+        BatchResponse::Single(r) => BatchResponse::Single(fix(r)),
+        BatchResponse::Batch(v) => BatchResponse::Batch(v.into_iter().map(fix).collect()),
+    }
+}
+
+fn coded(mut e: ServerError) -> ServerError {
+    let has_code = e
+        .extensions
+        .as_ref()
+        .is_some_and(|x| x.get("code").is_some());
+    if !has_code {
+        let code = if e.path.is_empty() {
+            "VALIDATION"
+        } else {
+            "INTERNAL"
+        };
+        if code == "INTERNAL" {
+            tracing::error!(message = %e.message, "uncoded error");
+            e.message = "internal error".into();
+        }
+        // Never suggest names of the schema ("Did you mean ...").
+        if let Some(i) = e.message.find(" Did you mean") {
+            e.message.truncate(i);
+        }
+        let mut ext = e.extensions.take().unwrap_or_default();
+        ext.set("code", code);
+        e.extensions = Some(ext);
+    }
+    e
+}
+
+fn bad_request(message: &str, graphql_response: bool) -> HttpResponse {
+    let r = error_response(ApiError::validation("body", message));
+    let mut resp = render(
+        BatchResponse::Single(r),
+        graphql_response,
+        false,
+        &request_id(),
+    );
+    *resp.status_mut() = StatusCode::BAD_REQUEST;
+    resp
+}
+
+async fn graphql_post(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+    let graphql_response = wants_graphql_response(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        let r = error_response(ApiError::validation(
+            "body",
+            "send the request as application/json",
+        ));
+        let mut resp = render(
+            BatchResponse::Single(r),
+            graphql_response,
+            false,
+            &request_id(),
+        );
+        *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        return resp;
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => {
+            return bad_request(
+                "the body is not a GraphQL request: expected JSON with a \"query\"",
+                graphql_response,
+            )
+        }
+    };
+    run(hub, headers, batch).await
+}
+
+/// GET parameters of a GraphQL request.
+#[derive(serde::Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+async fn graphql_get(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> HttpResponse {
+    let graphql_response = wants_graphql_response(&headers);
+    let Some(query) = params.query else {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("Raccordo")
+                .finish(),
+        )
+        .into_response();
+    };
+    let mut request = Request::new(query.clone());
+    if let Some(name) = &params.operation_name {
+        request = request.operation_name(name.clone());
+    }
+    if let Some(vars) = &params.variables {
+        match serde_json::from_str(vars) {
+            Ok(v) => request = request.variables(async_graphql::Variables::from_json(v)),
+            Err(_) => return bad_request("variables must be a JSON object", graphql_response),
+        }
+    }
+    // GET is for queries only: a mutation over GET could be triggered by a link.
+    if let Ok(doc) = async_graphql::parser::parse_query(&query) {
+        let is_mutation = match &doc.operations {
+            async_graphql::parser::types::DocumentOperations::Single(op) => {
+                op.node.ty == OperationType::Mutation
+            }
+            async_graphql::parser::types::DocumentOperations::Multiple(ops) => ops
+                .iter()
+                .filter(|(name, _)| {
+                    params
+                        .operation_name
+                        .as_deref()
+                        .is_none_or(|n| n == name.as_str())
+                })
+                .any(|(_, op)| op.node.ty == OperationType::Mutation),
+        };
+        if is_mutation {
+            let r = error_response(ApiError::validation("query", "mutations need POST"));
+            let mut resp = render(
+                BatchResponse::Single(r),
+                graphql_response,
+                false,
+                &request_id(),
+            );
+            *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return resp;
+        }
+    }
+    run(hub, headers, BatchRequest::Single(request)).await
+}

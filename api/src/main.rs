@@ -1,0 +1,183 @@
+//! The `raccordo` binary.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use raccordo_api::{
+    audit, auth,
+    cli::{AuditAction, Cli, Command, PolicyAction},
+    config::Settings,
+    demo,
+    error::ApiError,
+    graphql, load_policy, prepare, start,
+};
+use raccordo_policies::UserRole;
+
+fn init_tracing(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.settings);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "raccordo: {}",
+                match &e {
+                    ApiError::Internal(d) | ApiError::Setup(d) => d.clone(),
+                    other => other.to_string(),
+                }
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
+    let mut settings = cli.settings;
+    match cli.command {
+        Command::Serve { demo: with_demo } => {
+            if with_demo && settings.tokens.jwt_secret.is_none() {
+                // A demo needs tokens; a fresh random secret makes them valid for this run only.
+                settings.tokens.jwt_secret = Some(uuid::Uuid::new_v4().simple().to_string());
+                println!("No RACCORDO_JWT_SECRET was set: this demo run signs its tokens with a fresh random secret.");
+            }
+            let state = prepare(&settings).await?;
+            if with_demo {
+                if demo::seed_demo(&state.db).await? {
+                    println!("Loaded the demo network and synthetic cases.");
+                } else {
+                    println!("The database already has data: the demo was not loaded again.");
+                }
+                print_demo_tokens(&state.db, &settings).await?;
+            }
+            let hub = start(state, &settings.bind).await?;
+            println!("listening on http://{}", hub.addr);
+            println!("GraphiQL: http://{}/graphql", hub.addr);
+            hub.run_until_signal().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            prepare(&settings).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seed { .. } => {
+            let state = prepare(&settings).await?;
+            if demo::seed_demo(&state.db).await? {
+                println!("Loaded the demo network and synthetic cases.");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("raccordo: the database is not empty; the demo loads only into an empty database");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Token {
+            agency,
+            role,
+            user,
+            ttl,
+        } => {
+            let role: UserRole = role.to_ascii_uppercase().parse().map_err(|_| {
+                ApiError::Setup(format!(
+                    "unknown role {role:?}: use OPERATOR, COORDINATOR, ANALYST or PLATFORM_ADMIN"
+                ))
+            })?;
+            let ttl = auth::parse_ttl(&ttl).map_err(ApiError::Setup)?;
+            if role != UserRole::PlatformAdmin && agency.is_none() {
+                return Err(ApiError::Setup(
+                    "--agency is required for every role but PLATFORM_ADMIN".into(),
+                ));
+            }
+            let token = auth::mint(&settings.tokens, &user, agency.as_deref(), role, ttl)
+                .map_err(|e| ApiError::Setup(e.to_string()))?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let state = prepare(&settings).await?;
+            match audit::verify(&state.db).await? {
+                Ok(n) => {
+                    println!("access log intact: {n} entries");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(broken) => {
+                    eprintln!(
+                        "access log BROKEN at entry {}: {}",
+                        broken.seq, broken.reason
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Policy {
+            action: PolicyAction::Check { file },
+        } => {
+            let path = file.or(settings.policy.clone());
+            let policy = load_policy(path.as_deref())?;
+            println!(
+                "policy document {} is valid: every field of the schema is classified",
+                policy.version()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy {
+            action: PolicyAction::Matrix,
+        } => {
+            let policy = load_policy(settings.policy.as_deref())?;
+            print!("{}", policy.matrix_markdown());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// One token per demo agency and role, and one for the platform admin.
+async fn print_demo_tokens(
+    db: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+) -> Result<(), ApiError> {
+    let agencies = demo::agency_ids(db).await?;
+    let mint = |agency: Option<&str>, role: UserRole, user: &str| {
+        auth::mint(&settings.tokens, user, agency, role, 8 * 3600)
+            .map_err(|e| ApiError::Setup(e.to_string()))
+    };
+    println!("\nDemo tokens (valid 8 hours), one per agency and role:");
+    println!("{:<32} {:<12} token", "agency", "role");
+    for (id, _) in &agencies {
+        for role in [UserRole::Operator, UserRole::Coordinator, UserRole::Analyst] {
+            let user = format!("{}-{}", role.as_str().to_lowercase(), id);
+            println!(
+                "{:<32} {:<12} {}",
+                id,
+                role.as_str(),
+                mint(Some(id), role, &user)?
+            );
+        }
+    }
+    println!(
+        "{:<32} {:<12} {}",
+        "(none)",
+        "PLATFORM_ADMIN",
+        mint(None, UserRole::PlatformAdmin, "platform-admin")?
+    );
+    println!();
+    Ok(())
+}

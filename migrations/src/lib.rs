@@ -1,0 +1,18 @@
+//! The hub's schema migrations, one per change, reversible, and written only
+//! with sea-query builders so that the same migrations run unchanged on
+//! SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod idens;
+mod m20261126_000001_initial_schema;
+
+/// Runs the hub's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_initial_schema::Migration)]
+    }
+}

@@ -1,0 +1,17 @@
+//! The multi-agency protocol as data, and the one evaluator that decides access.
+//!
+//! This crate knows nothing of HTTP or SQL. It loads the protocol document
+//! (`policies/protocol.toml`), validates it, and answers pure questions:
+//! which classes of a case a viewer may read or change given its relationships,
+//! what of a referral it may see, which statistics scope it may use, and how
+//! small counts are suppressed. The `api` crate asks; it never decides.
+
+mod document;
+mod hash;
+mod matrix;
+mod model;
+mod policy;
+mod suppress;
+mod validate;
+pub use model::*;
+pub use policy::*;

@@ -1,0 +1,446 @@
+//! The protocol's vocabulary and the evaluator's public interface.
+//!
+//! The names mirror `ACCESS.md` and the GraphQL contract. Enum values are spelled in the
+//! document and on the wire exactly as in the contract (`ENTE_ANTITRATTA`, `JOINT`, ...).
+
+use serde::{Deserialize, Serialize};
+
+/// Kind of a partner agency (`AgencyKind` in the contract). Looked up in the hub's database,
+/// never taken from a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AgencyKind {
+    EnteAntitratta,
+    CentroAntiviolenza,
+    Prefettura,
+    Questura,
+    CommissioneTerritoriale,
+    ForzeOrdine,
+    Procura,
+    ServiziTerritoriali,
+    NumeroVerde,
+    Coordinamento,
+}
+
+/// A user's role inside its agency (`UserRole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserRole {
+    Operator,
+    Coordinator,
+    Analyst,
+    PlatformAdmin,
+}
+
+/// Class of a case field (`DataClass`, ACCESS.md section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DataClass {
+    Base,
+    Profile,
+    Identity,
+    Location,
+    Legal,
+    Judicial,
+    Health,
+    Gbv,
+    Pathway,
+    Notes,
+}
+
+/// How a viewer's agency relates to a case (ACCESS.md section 3). `NONE` is the empty set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Relationship {
+    Owner,
+    Joint,
+    Permit,
+    Transfer,
+    Service,
+    Judicial,
+}
+
+/// Purpose of a consent, share or transfer (`SharePurpose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SharePurpose {
+    JointManagement,
+    PermitProcedure,
+    Transfer,
+    ServiceReferral,
+    JudicialCooperation,
+}
+
+/// Groups of referral fields (ACCESS.md section 6), in the order of the section's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReferralClass {
+    /// `id`, `requestedBy`, `target`, `receivedOn`, `province`, `status`, `concludedOn`
+    ReferralCore,
+    /// `subjectRef`, `subjectGender`, `subjectNationality`
+    ReferralSubject,
+    /// `interviewsHeld`, `outcome`, `programmeAdhesion`, `outcomeNote`
+    ReferralOutcome,
+    /// `interviewNotes`, `case`
+    ReferralInternal,
+}
+
+/// Levels of network data (ACCESS.md section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NetworkClass {
+    /// Anyone, anonymous included: an agency's public fields.
+    Public,
+    /// Any authenticated partner: operational fields, networks, protocols, collaborations.
+    Partner,
+    /// Only the owning agency: shelters (protected addresses).
+    OwnerOnly,
+}
+
+/// The class the document gives one field of one exposed GraphQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldClass {
+    Case(DataClass),
+    Referral(ReferralClass),
+    Network(NetworkClass),
+    /// Plumbing types with no protected content (page info, statistics cells, the viewer itself).
+    Open,
+}
+
+/// What a viewer is, as far as the protocol cares. `agency_kind` is `None` for a platform
+/// admin (who belongs to no partner agency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Viewer {
+    pub role: UserRole,
+    pub agency_kind: Option<AgencyKind>,
+}
+
+/// A small set of [`DataClass`] values (a bit set; copy, cheap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ClassSet(u16);
+
+/// A small set of [`Relationship`] values. Empty means `NONE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RelationshipSet(u8);
+
+/// A small set of [`ReferralClass`] values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ReferralClassSet(u8);
+
+/// How a viewer relates to a referral (ACCESS.md section 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ReferralRelation {
+    /// The viewer's agency is the referral's target ente.
+    pub is_target: bool,
+    /// The viewer's agency made the referral.
+    pub is_requester: bool,
+}
+
+/// Which case notes a viewer may read (ACCESS.md section 4, `NOTES` row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotesScope {
+    /// Every note of the case.
+    All,
+    /// Notes the viewer's own agency wrote, and notes the owner marked shared with joint partners.
+    OwnAndSharedWithJoint,
+    /// No notes.
+    None,
+}
+
+/// A change a viewer may try on a case (ACCESS.md section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseAction {
+    /// Change a field; the argument is the field's contract name (`permitCurrent`, `gbvRiskLevel`...).
+    UpdateField(&'static str),
+    ChangePhase,
+    Close,
+    AddNote,
+    ManageConsents,
+    Share,
+    RequestTransfer,
+    DecideTransfer,
+    ReadAccessLog,
+    ReviewEmergencyShares,
+}
+
+/// A statistics scope (`StatisticsScope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatsScope {
+    Mine,
+    Network,
+}
+
+/// What a viewer gets for a statistics request (ACCESS.md section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StatsGrant {
+    pub scope: StatsScope,
+    /// `true`: exact counts. `false`: small counts suppressed with threshold `k`.
+    pub exact: bool,
+}
+
+/// One cell of a statistics answer, before and after suppression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatCell {
+    pub keys: Vec<String>,
+    /// The true count (always >= 1 for returned cells).
+    pub count: u64,
+    /// Set by [`suppress`].
+    pub suppressed: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names, iteration and small sets. Added for the evaluator and the api; decisions stay in
+// `policy.rs`, these are only vocabulary helpers.
+// ---------------------------------------------------------------------------------------------
+
+/// A name that is not one of an enum's contract spellings (returned by the `FromStr` impls).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnknownName(pub String);
+
+impl std::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown name `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// Gives an enum `ALL`, `as_str`, `FromStr` and `Display`, spelled as in the contract.
+/// One table per enum keeps the spelling next to the variant, so they cannot drift apart.
+macro_rules! named_enum {
+    ($ty:ident, $n:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: [Self; $n] = [$(Self::$variant),+];
+
+            /// The contract spelling (e.g. `ENTE_ANTITRATTA`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = UnknownName;
+
+            /// Parses the contract spelling; anything else is an [`UnknownName`].
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($name => Ok(Self::$variant),)+
+                    _ => Err(UnknownName(s.to_string())),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum!(AgencyKind, 10, {
+    EnteAntitratta => "ENTE_ANTITRATTA",
+    CentroAntiviolenza => "CENTRO_ANTIVIOLENZA",
+    Prefettura => "PREFETTURA",
+    Questura => "QUESTURA",
+    CommissioneTerritoriale => "COMMISSIONE_TERRITORIALE",
+    ForzeOrdine => "FORZE_ORDINE",
+    Procura => "PROCURA",
+    ServiziTerritoriali => "SERVIZI_TERRITORIALI",
+    NumeroVerde => "NUMERO_VERDE",
+    Coordinamento => "COORDINAMENTO",
+});
+
+named_enum!(UserRole, 4, {
+    Operator => "OPERATOR",
+    Coordinator => "COORDINATOR",
+    Analyst => "ANALYST",
+    PlatformAdmin => "PLATFORM_ADMIN",
+});
+
+named_enum!(DataClass, 10, {
+    Base => "BASE",
+    Profile => "PROFILE",
+    Identity => "IDENTITY",
+    Location => "LOCATION",
+    Legal => "LEGAL",
+    Judicial => "JUDICIAL",
+    Health => "HEALTH",
+    Gbv => "GBV",
+    Pathway => "PATHWAY",
+    Notes => "NOTES",
+});
+
+named_enum!(Relationship, 6, {
+    Owner => "OWNER",
+    Joint => "JOINT",
+    Permit => "PERMIT",
+    Transfer => "TRANSFER",
+    Service => "SERVICE",
+    Judicial => "JUDICIAL",
+});
+
+named_enum!(SharePurpose, 5, {
+    JointManagement => "JOINT_MANAGEMENT",
+    PermitProcedure => "PERMIT_PROCEDURE",
+    Transfer => "TRANSFER",
+    ServiceReferral => "SERVICE_REFERRAL",
+    JudicialCooperation => "JUDICIAL_COOPERATION",
+});
+
+named_enum!(ReferralClass, 4, {
+    ReferralCore => "REFERRAL_CORE",
+    ReferralSubject => "REFERRAL_SUBJECT",
+    ReferralOutcome => "REFERRAL_OUTCOME",
+    ReferralInternal => "REFERRAL_INTERNAL",
+});
+
+named_enum!(NetworkClass, 3, {
+    Public => "PUBLIC",
+    Partner => "PARTNER",
+    OwnerOnly => "OWNER_ONLY",
+});
+
+impl AgencyKind {
+    /// `FORZE_ORDINE` and `PROCURA`, called "law enforcement" in ACCESS.md. The evaluator uses
+    /// the document's own `[agencies] law_enforcement` list; this is the protocol's default.
+    pub fn is_law_enforcement(self) -> bool {
+        matches!(self, AgencyKind::ForzeOrdine | AgencyKind::Procura)
+    }
+}
+
+impl FieldClass {
+    /// The name the policy document uses for this class (`BASE`, `REFERRAL_CORE`, `PUBLIC`, `OPEN`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldClass::Case(c) => c.as_str(),
+            FieldClass::Referral(c) => c.as_str(),
+            FieldClass::Network(c) => c.as_str(),
+            FieldClass::Open => "OPEN",
+        }
+    }
+}
+
+impl std::str::FromStr for FieldClass {
+    type Err = UnknownName;
+
+    /// Parses any class name of the document. The three vocabularies share no spelling, so
+    /// a name is never ambiguous.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "OPEN" {
+            return Ok(FieldClass::Open);
+        }
+        if let Ok(c) = s.parse::<DataClass>() {
+            return Ok(FieldClass::Case(c));
+        }
+        if let Ok(c) = s.parse::<ReferralClass>() {
+            return Ok(FieldClass::Referral(c));
+        }
+        if let Ok(c) = s.parse::<NetworkClass>() {
+            return Ok(FieldClass::Network(c));
+        }
+        Err(UnknownName(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for FieldClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl CaseAction {
+    /// The action's name in the policy document (`UPDATE_FIELD` for any field update).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseAction::UpdateField(_) => "UPDATE_FIELD",
+            CaseAction::ChangePhase => "CHANGE_PHASE",
+            CaseAction::Close => "CLOSE",
+            CaseAction::AddNote => "ADD_NOTE",
+            CaseAction::ManageConsents => "MANAGE_CONSENTS",
+            CaseAction::Share => "SHARE",
+            CaseAction::RequestTransfer => "REQUEST_TRANSFER",
+            CaseAction::DecideTransfer => "DECIDE_TRANSFER",
+            CaseAction::ReadAccessLog => "READ_ACCESS_LOG",
+            CaseAction::ReviewEmergencyShares => "REVIEW_EMERGENCY_SHARES",
+        }
+    }
+}
+
+/// Bit-set operations for the small sets. Bit `i` is the enum value with discriminant `i`, so
+/// membership is one shift and one mask: these sit on the hot path of every field decision.
+macro_rules! bit_set {
+    ($set:ident, $item:ident, $bits:ty) => {
+        impl $set {
+            /// The empty set.
+            pub const fn empty() -> Self {
+                $set(0)
+            }
+
+            /// Every value of the enum.
+            pub fn all() -> Self {
+                $item::ALL.into_iter().collect()
+            }
+
+            /// Adds `x`.
+            pub fn insert(&mut self, x: $item) {
+                self.0 |= 1 << (x as u32);
+            }
+
+            /// This set with `x` added.
+            pub const fn with(self, x: $item) -> Self {
+                $set(self.0 | (1 << (x as u32)))
+            }
+
+            /// Whether `x` is in the set.
+            pub const fn contains(self, x: $item) -> bool {
+                self.0 & (1 << (x as u32)) != 0
+            }
+
+            /// Values in either set.
+            pub const fn union(self, other: Self) -> Self {
+                $set(self.0 | other.0)
+            }
+
+            /// Whether the set has no value.
+            pub const fn is_empty(self) -> bool {
+                self.0 == 0
+            }
+
+            /// The values, in enum declaration order.
+            pub fn iter(self) -> impl Iterator<Item = $item> {
+                $item::ALL.into_iter().filter(move |x| self.contains(*x))
+            }
+
+            /// Values in both sets.
+            pub const fn intersection(self, other: Self) -> Self {
+                $set(self.0 & other.0)
+            }
+
+            /// Whether every value of `self` is in `other`.
+            pub const fn is_subset(self, other: Self) -> bool {
+                self.0 & !other.0 == 0
+            }
+        }
+
+        impl FromIterator<$item> for $set {
+            fn from_iter<I: IntoIterator<Item = $item>>(iter: I) -> Self {
+                let mut set = $set::empty();
+                for x in iter {
+                    set.insert(x);
+                }
+                set
+            }
+        }
+
+        // The bit width must hold every value; checked at compile time.
+        const _: () = assert!($item::ALL.len() <= <$bits>::BITS as usize);
+    };
+}
+
+bit_set!(ClassSet, DataClass, u16);
+bit_set!(RelationshipSet, Relationship, u8);
+bit_set!(ReferralClassSet, ReferralClass, u8);

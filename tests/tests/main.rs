@@ -1,0 +1,6 @@
+//! Integration tests: one binary, so the hub is linked once.
+
+mod common;
+
+mod access;
+mod foundation;
