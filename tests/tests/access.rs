@@ -1,1 +1,1 @@
-use crate::hub_test;
+//! Access rules of ACCESS.md through the public API.

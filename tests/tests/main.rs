@@ -3,4 +3,5 @@
 mod common;
 
 mod access;
+mod demo;
 mod foundation;

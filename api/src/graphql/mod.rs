@@ -22,7 +22,7 @@ pub type HubSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// Builds the schema around the application state.
 pub fn build_schema(state: AppState) -> HubSchema {
     Schema::build(
-        QueryRoot::default(),
+        QueryRoot,
         MutationRoot::default(),
         EmptySubscription,
     )
@@ -34,7 +34,7 @@ pub fn build_schema(state: AppState) -> HubSchema {
 /// The schema as SDL, as `raccordo schema` prints it.
 pub fn sdl() -> String {
     Schema::build(
-        QueryRoot::default(),
+        QueryRoot,
         MutationRoot::default(),
         EmptySubscription,
     )
