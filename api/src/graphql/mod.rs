@@ -2,7 +2,7 @@
 
 pub mod enums;
 pub mod loaders;
-mod mutation;
+pub(crate) mod mutation;
 mod pagination;
 mod query;
 pub mod scalars;
@@ -14,6 +14,7 @@ use async_graphql::{Context, EmptySubscription, Schema};
 use crate::{access::RequestContext, state::AppState};
 pub use loaders::Loaders;
 pub use mutation::MutationRoot;
+pub(crate) use mutation::cases::{open_case, CaseInput};
 pub use query::QueryRoot;
 
 /// The hub's schema.
@@ -21,25 +22,17 @@ pub type HubSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema around the application state.
 pub fn build_schema(state: AppState) -> HubSchema {
-    Schema::build(
-        QueryRoot,
-        MutationRoot::default(),
-        EmptySubscription,
-    )
-    .data(state)
-    .disable_suggestions()
-    .finish()
+    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+        .data(state)
+        .disable_suggestions()
+        .finish()
 }
 
 /// The schema as SDL, as `raccordo schema` prints it.
 pub fn sdl() -> String {
-    Schema::build(
-        QueryRoot,
-        MutationRoot::default(),
-        EmptySubscription,
-    )
-    .finish()
-    .sdl()
+    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+        .finish()
+        .sdl()
 }
 
 /// Every (type, field) of the object and input types the hub serves, for the policy document's check.

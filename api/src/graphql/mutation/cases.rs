@@ -1,7 +1,7 @@
 //! Case work: shelters, creating and updating cases, closing them, notes.
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use raccordo_entities::{case, case_exploitation, case_note, case_phase_change, project, shelter};
 use raccordo_policies::{
     CaseAction, ClassSet, DataClass, FieldClass, Relationship, RelationshipSet,
@@ -88,6 +88,41 @@ pub struct CaseInput {
     pub gbv_indicators: Option<Vec<String>>,
     /// Gender-based-violence risk level.
     pub gbv_risk_level: Option<String>,
+}
+
+impl CaseInput {
+    /// A new case with only the required fields; the rest can be set on the value.
+    pub fn new(code: String, phase: CasePhase, opened_on: NaiveDate) -> Self {
+        CaseInput {
+            code,
+            phase,
+            opened_on: Date(opened_on),
+            project_id: None,
+            gender: None,
+            age_group: None,
+            nationality: None,
+            exploitation: None,
+            emersion_channel: None,
+            emersion_province: None,
+            accompanying_minors: None,
+            pregnant: None,
+            alias: None,
+            legal_name: None,
+            birth_date: None,
+            phone: None,
+            shelter_id: None,
+            permit_at_start: None,
+            permit_current: None,
+            permit_expires_on: None,
+            asylum_status: None,
+            complaint_filed: None,
+            complaint_filed_on: None,
+            health_notes: None,
+            psych_support: None,
+            gbv_indicators: None,
+            gbv_risk_level: None,
+        }
+    }
 }
 
 /// Changes to a case: only the fields present are changed; `null` clears a field.
@@ -438,6 +473,151 @@ async fn bump_version<C: ConnectionTrait>(
     })
 }
 
+/// Validates a new case and builds its row; every failure names `input.<field>`.
+fn new_case_row(
+    input: &CaseInput,
+    owner: &str,
+    id: &str,
+    today: NaiveDate,
+) -> ApiResult<case::ActiveModel> {
+    let code = validate::required("input.code", &input.code)?;
+    validate::not_future("input.openedOn", input.opened_on.0, today)?;
+    if input.phase == CasePhase::Closed {
+        return Err(ApiError::validation(
+            "input.phase",
+            "a case cannot start closed",
+        ));
+    }
+    let now = Utc::now();
+    Ok(case::ActiveModel {
+        id: Set(id.to_string()),
+        code: Set(code),
+        owner_id: Set(owner.to_string()),
+        project_id: Set(input.project_id.as_ref().map(|p| p.to_string())),
+        phase: Set(input.phase.as_str().to_string()),
+        opened_on: Set(input.opened_on.0),
+        closed_on: Set(None),
+        version: Set(1),
+        gender: Set(input.gender.map(|g| g.as_str().to_string())),
+        age_group: Set(input.age_group.map(|g| g.as_str().to_string())),
+        nationality: Set(input
+            .nationality
+            .as_deref()
+            .map(|n| validate::nationality("input.nationality", n))
+            .transpose()?),
+        emersion_channel: Set(input.emersion_channel.map(|g| g.as_str().to_string())),
+        emersion_province: Set(input
+            .emersion_province
+            .as_deref()
+            .map(|p| validate::province("input.emersionProvince", p))
+            .transpose()?),
+        accompanying_minors: Set(input
+            .accompanying_minors
+            .map(|n| validate::count("input.accompanyingMinors", n))
+            .transpose()?),
+        pregnant: Set(input.pregnant),
+        alias: Set(validate::opt_text("input.alias", &input.alias)?),
+        legal_name: Set(validate::opt_text("input.legalName", &input.legal_name)?),
+        birth_date: Set(input
+            .birth_date
+            .map(|d| validate::not_future("input.birthDate", d.0, today))
+            .transpose()?),
+        phone: Set(validate::opt_text("input.phone", &input.phone)?),
+        shelter_id: Set(input.shelter_id.as_ref().map(|s| s.to_string())),
+        permit_at_start: Set(input.permit_at_start.map(|g| g.as_str().to_string())),
+        permit_current: Set(input.permit_current.map(|g| g.as_str().to_string())),
+        permit_expires_on: Set(input.permit_expires_on.map(|d| d.0)),
+        asylum_status: Set(validate::opt_text(
+            "input.asylumStatus",
+            &input.asylum_status,
+        )?),
+        complaint_filed: Set(input.complaint_filed),
+        complaint_filed_on: Set(input
+            .complaint_filed_on
+            .map(|d| validate::not_future("input.complaintFiledOn", d.0, today))
+            .transpose()?),
+        health_notes: Set(validate::opt_text(
+            "input.healthNotes",
+            &input.health_notes,
+        )?),
+        psych_support: Set(validate::opt_text(
+            "input.psychSupport",
+            &input.psych_support,
+        )?),
+        gbv_indicators: Set(input
+            .gbv_indicators
+            .as_deref()
+            .map(|g| gbv_json("input.gbvIndicators", g))
+            .transpose()?),
+        gbv_risk_level: Set(validate::opt_text(
+            "input.gbvRiskLevel",
+            &input.gbv_risk_level,
+        )?),
+        outcome: Set(None),
+        outcome_on: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+}
+
+/// Opens a case held by `owner` in the caller's transaction: validates the input, checks its
+/// references (project, a shelter of the owner, a code not yet used), writes the case, its
+/// exploitation types, the first entry of its history and the access-log entry. Returns its id.
+pub(crate) async fn open_case<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    owner: &str,
+    input: &CaseInput,
+    today: NaiveDate,
+    operation: &str,
+) -> ApiResult<String> {
+    let id = new_id();
+    let row = new_case_row(input, owner, &id, today)?;
+    if let Some(p) = &input.project_id {
+        if project::Entity::find_by_id(p.to_string())
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::validation(
+                "input.projectId",
+                "names a project the hub does not know",
+            ));
+        }
+    }
+    if let Some(s) = &input.shelter_id {
+        check_shelter(db, "input.shelterId", s, owner).await?;
+    }
+    if case::Entity::find()
+        .filter(case::Column::Code.eq(input.code.trim()))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::validation(
+            "input.code",
+            "this code is already used by a case in the hub",
+        ));
+    }
+    case::Entity::insert(row).exec_without_returning(db).await?;
+    replace_exploitation(db, &id, input.exploitation.as_deref().unwrap_or_default()).await?;
+    record_phase(db, principal, &id, None, input.phase.as_str(), None).await?;
+    let rels = RelationshipSet::empty().with(Relationship::Owner);
+    audit::append(
+        db,
+        vec![change_entry(
+            principal,
+            Some(&id),
+            operation,
+            rels,
+            ClassSet::all(),
+            None,
+        )],
+    )
+    .await?;
+    Ok(id)
+}
+
 /// After a committed change, the case as the viewer now sees it.
 async fn reload(ctx: &Context<'_>, id: &str) -> ApiResult<CaseNode> {
     load_case_for_viewer(ctx, id)
@@ -498,134 +678,14 @@ impl CaseMutation {
                 "your agency or role cannot open cases under the protocol".into(),
             ));
         }
-        let today = request.today();
-        let code = validate::required("input.code", &input.code)?;
-        validate::not_future("input.openedOn", input.opened_on.0, today)?;
-        if input.phase == CasePhase::Closed {
-            return Err(ApiError::validation(
-                "input.phase",
-                "a case cannot start closed",
-            ));
-        }
-        let now = Utc::now();
-        let id = new_id();
-        let row = case::ActiveModel {
-            id: Set(id.clone()),
-            code: Set(code.clone()),
-            owner_id: Set(agency.to_string()),
-            project_id: Set(input.project_id.as_ref().map(|p| p.to_string())),
-            phase: Set(input.phase.as_str().to_string()),
-            opened_on: Set(input.opened_on.0),
-            closed_on: Set(None),
-            version: Set(1),
-            gender: Set(input.gender.map(|g| g.as_str().to_string())),
-            age_group: Set(input.age_group.map(|g| g.as_str().to_string())),
-            nationality: Set(input
-                .nationality
-                .as_deref()
-                .map(|n| validate::nationality("input.nationality", n))
-                .transpose()?),
-            emersion_channel: Set(input.emersion_channel.map(|g| g.as_str().to_string())),
-            emersion_province: Set(input
-                .emersion_province
-                .as_deref()
-                .map(|p| validate::province("input.emersionProvince", p))
-                .transpose()?),
-            accompanying_minors: Set(input
-                .accompanying_minors
-                .map(|n| validate::count("input.accompanyingMinors", n))
-                .transpose()?),
-            pregnant: Set(input.pregnant),
-            alias: Set(validate::opt_text("input.alias", &input.alias)?),
-            legal_name: Set(validate::opt_text("input.legalName", &input.legal_name)?),
-            birth_date: Set(input
-                .birth_date
-                .map(|d| validate::not_future("input.birthDate", d.0, today))
-                .transpose()?),
-            phone: Set(validate::opt_text("input.phone", &input.phone)?),
-            shelter_id: Set(input.shelter_id.as_ref().map(|s| s.to_string())),
-            permit_at_start: Set(input.permit_at_start.map(|g| g.as_str().to_string())),
-            permit_current: Set(input.permit_current.map(|g| g.as_str().to_string())),
-            permit_expires_on: Set(input.permit_expires_on.map(|d| d.0)),
-            asylum_status: Set(validate::opt_text(
-                "input.asylumStatus",
-                &input.asylum_status,
-            )?),
-            complaint_filed: Set(input.complaint_filed),
-            complaint_filed_on: Set(input
-                .complaint_filed_on
-                .map(|d| validate::not_future("input.complaintFiledOn", d.0, today))
-                .transpose()?),
-            health_notes: Set(validate::opt_text(
-                "input.healthNotes",
-                &input.health_notes,
-            )?),
-            psych_support: Set(validate::opt_text(
-                "input.psychSupport",
-                &input.psych_support,
-            )?),
-            gbv_indicators: Set(input
-                .gbv_indicators
-                .as_deref()
-                .map(|g| gbv_json("input.gbvIndicators", g))
-                .transpose()?),
-            gbv_risk_level: Set(validate::opt_text(
-                "input.gbvRiskLevel",
-                &input.gbv_risk_level,
-            )?),
-            outcome: Set(None),
-            outcome_on: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
         let w = state.write().await?;
-        if let Some(p) = &input.project_id {
-            if project::Entity::find_by_id(p.to_string())
-                .one(&w.txn)
-                .await?
-                .is_none()
-            {
-                return Err(ApiError::validation(
-                    "input.projectId",
-                    "names a project the hub does not know",
-                ));
-            }
-        }
-        if let Some(s) = &input.shelter_id {
-            check_shelter(&w.txn, "input.shelterId", s, agency).await?;
-        }
-        if case::Entity::find()
-            .filter(case::Column::Code.eq(code.as_str()))
-            .one(&w.txn)
-            .await?
-            .is_some()
-        {
-            return Err(ApiError::validation(
-                "input.code",
-                "this code is already used by a case in the hub",
-            ));
-        }
-        case::Entity::insert(row)
-            .exec_without_returning(&w.txn)
-            .await?;
-        replace_exploitation(
+        let id = open_case(
             &w.txn,
-            &id,
-            input.exploitation.as_deref().unwrap_or_default(),
-        )
-        .await?;
-        record_phase(&w.txn, principal, &id, None, input.phase.as_str(), None).await?;
-        let owner = RelationshipSet::empty().with(Relationship::Owner);
-        audit::append(
-            &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&id),
-                "createCase",
-                owner,
-                ClassSet::all(),
-                None,
-            )],
+            principal,
+            agency,
+            &input,
+            request.today(),
+            "createCase",
         )
         .await?;
         w.commit().await?;

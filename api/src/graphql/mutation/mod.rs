@@ -4,7 +4,7 @@
 //! appends its access-log entry in the same transaction.
 
 mod admin;
-mod cases;
+pub(crate) mod cases;
 mod referrals;
 mod sharing;
 

@@ -3,11 +3,14 @@
 
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{NaiveDate, Utc};
-use raccordo_entities::{agency, case, case_phase_change, project, referral, referral_interview};
-use raccordo_policies::{AgencyKind, ClassSet, Relationship, RelationshipSet};
+use raccordo_entities::{agency, project, referral, referral_interview};
+use raccordo_policies::{AgencyKind, ClassSet, RelationshipSet};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use super::{change_entry, new_id};
+use super::{
+    cases::{open_case, CaseInput},
+    change_entry, new_id,
+};
 use crate::{
     access::{self, Principal},
     audit,
@@ -119,75 +122,30 @@ fn check_date(
     validate::not_future(field, on, today).map(|_| ())
 }
 
-/// Opens the case of a person who adhered to the programme, held by the target ente.
-async fn open_case<C: ConnectionTrait>(
+/// Opens the case of a person who adhered to the programme, held by the target ente, with the
+/// profile the referral carries.
+async fn open_adhesion_case<C: ConnectionTrait>(
     db: &C,
     principal: &Principal,
     r: &referral::Model,
     on: NaiveDate,
 ) -> ApiResult<String> {
-    let id = new_id();
-    let now = Utc::now();
-    let code = format!(
-        "REF-{}",
-        &r.id
-            .chars()
+    let short: String =
+        r.id.chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .take(8)
-            .collect::<String>()
-            .to_uppercase()
+            .collect();
+    let mut input = CaseInput::new(
+        format!("REF-{}", short.to_uppercase()),
+        CasePhase::ProntoIntervento,
+        on,
     );
-    case::Entity::insert(case::ActiveModel {
-        id: Set(id.clone()),
-        code: Set(code),
-        owner_id: Set(r.target_id.clone()),
-        project_id: Set(r.project_id.clone()),
-        phase: Set(CasePhase::ProntoIntervento.as_str().into()),
-        opened_on: Set(on),
-        closed_on: Set(None),
-        version: Set(1),
-        gender: Set(r.subject_gender.clone()),
-        age_group: Set(None),
-        nationality: Set(r.subject_nationality.clone()),
-        emersion_channel: Set(Some(EmersionChannel::AssessmentService.as_str().into())),
-        emersion_province: Set(r.province.clone()),
-        accompanying_minors: Set(None),
-        pregnant: Set(None),
-        alias: Set(None),
-        legal_name: Set(None),
-        birth_date: Set(None),
-        phone: Set(None),
-        shelter_id: Set(None),
-        permit_at_start: Set(None),
-        permit_current: Set(None),
-        permit_expires_on: Set(None),
-        asylum_status: Set(None),
-        complaint_filed: Set(None),
-        complaint_filed_on: Set(None),
-        health_notes: Set(None),
-        psych_support: Set(None),
-        gbv_indicators: Set(None),
-        gbv_risk_level: Set(None),
-        outcome: Set(None),
-        outcome_on: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await?;
-    case_phase_change::Entity::insert(case_phase_change::ActiveModel {
-        id: Set(new_id()),
-        case_id: Set(id.clone()),
-        at: Set(now),
-        user_id: Set(principal.user_id.clone()),
-        agency_id: Set(r.target_id.clone()),
-        from_phase: Set(None),
-        to_phase: Set(CasePhase::ProntoIntervento.as_str().into()),
-        reason: Set(Some("adhesion after referral".into())),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(id)
+    input.project_id = r.project_id.clone().map(ID);
+    input.gender = r.subject_gender.as_deref().and_then(Gender::parse);
+    input.nationality = r.subject_nationality.clone();
+    input.emersion_channel = Some(EmersionChannel::AssessmentService);
+    input.emersion_province = r.province.clone();
+    open_case(db, principal, &r.target_id, &input, on, "createCase").await
 }
 
 #[derive(Default)]
@@ -372,25 +330,10 @@ impl ReferralMutation {
         let row = for_target(ctx, &w, &id).await?;
         check_date("on", on.0, &row, request.today())?;
         let case_id = if programme_adhesion {
-            Some(open_case(&w.txn, principal, &row, on.0).await?)
+            Some(open_adhesion_case(&w.txn, principal, &row, on.0).await?)
         } else {
             None
         };
-        if let Some(case_id) = &case_id {
-            let owner = RelationshipSet::empty().with(Relationship::Owner);
-            audit::append(
-                &w.txn,
-                vec![change_entry(
-                    principal,
-                    Some(case_id),
-                    "createCase",
-                    owner,
-                    ClassSet::all(),
-                    Some(format!("referral {}", id.as_str())),
-                )],
-            )
-            .await?;
-        }
         let change = referral::ActiveModel {
             id: Set(row.id.clone()),
             status: Set("CONCLUDED".into()),
