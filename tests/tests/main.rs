@@ -5,3 +5,4 @@ mod common;
 mod access;
 mod demo;
 mod foundation;
+mod workflows;

@@ -6,6 +6,7 @@ pub(crate) mod mutation;
 mod pagination;
 mod query;
 pub mod scalars;
+mod sharing_query;
 mod statistics;
 pub mod types;
 
@@ -13,8 +14,8 @@ use async_graphql::{Context, EmptySubscription, Schema};
 
 use crate::{access::RequestContext, state::AppState};
 pub use loaders::Loaders;
-pub use mutation::MutationRoot;
 pub(crate) use mutation::cases::{open_case, CaseInput};
+pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
 /// The hub's schema.
@@ -22,17 +23,25 @@ pub type HubSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema around the application state.
 pub fn build_schema(state: AppState) -> HubSchema {
-    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
-        .data(state)
-        .disable_suggestions()
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(state)
+    .disable_suggestions()
+    .finish()
 }
 
 /// The schema as SDL, as `raccordo schema` prints it.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Every (type, field) of the object and input types the hub serves, for the policy document's check.

@@ -78,8 +78,13 @@ pub struct ReferralFilter {
 }
 
 /// The root of every read.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(CoreQuery, super::sharing_query::SharingQuery);
+
+/// Reads of cases, referrals, statistics and the network.
 #[derive(Default)]
-pub struct QueryRoot;
+pub struct CoreQuery;
 
 /// A case by id as the viewer sees it; `None` when it does not exist for them.
 pub(crate) async fn load_case_for_viewer(
@@ -267,8 +272,8 @@ fn require_network(ctx: &Context<'_>, class: NetworkClass) -> ApiResult<()> {
     }
 }
 
-#[Object(name = "Query")]
-impl QueryRoot {
+#[Object]
+impl CoreQuery {
     /// Who is asking.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Viewer> {
         Ok(Viewer(ctx.request().require()?.clone()))

@@ -5,6 +5,7 @@
 
 mod admin;
 pub(crate) mod cases;
+mod pathway;
 mod referrals;
 mod sharing;
 
@@ -19,6 +20,7 @@ use crate::{access::Principal, audit::NewEntry};
 pub struct MutationRoot(
     admin::AdminMutation,
     cases::CaseMutation,
+    pathway::PathwayMutation,
     sharing::SharingMutation,
     referrals::ReferralMutation,
 );

@@ -1,0 +1,293 @@
+//! What moves between partners: the consents and shares of a case, emergency shares for review,
+//! and each agency's view of what is shared with it and by it.
+
+use async_graphql::{Context, Object, SimpleObject, ID};
+use raccordo_entities::{case, consent, referral, share, transfer};
+use raccordo_policies::{CaseAction, Relationship, RelationshipSet};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use super::{
+    types::sharing::{Consent, Share, Transfer},
+    ContextExt,
+};
+use crate::{
+    access::{self, active_consent, active_share, Principal, RequestContext},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// Shares with their `active` flag computed by the same rule as relationships: one statement for
+/// the shares' consents, whatever their number.
+async fn with_activity(
+    state: &AppState,
+    request: &RequestContext,
+    rows: Vec<share::Model>,
+) -> ApiResult<Vec<Share>> {
+    let ids: Vec<String> = rows.iter().filter_map(|s| s.consent_id.clone()).collect();
+    let active: std::collections::HashSet<String> = if ids.is_empty() {
+        Default::default()
+    } else {
+        consent::Entity::find()
+            .filter(consent::Column::Id.is_in(ids))
+            .filter(active_consent(request.today()))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|s| {
+            let backed = s.consent_id.as_ref().is_some_and(|c| active.contains(c));
+            Share::at(s, backed, request.now)
+        })
+        .collect())
+}
+
+/// The owner's view of a case, required for managing its paperwork.
+async fn owned_case(ctx: &Context<'_>, case_id: &str, action: CaseAction) -> ApiResult<()> {
+    let state = ctx.state();
+    let request = ctx.request();
+    let principal = request.require()?;
+    let (_, access) =
+        access::require_case(&state.db, &state.policy, principal, case_id, request.now).await?;
+    if !state.policy.may(&principal.viewer(), access.rels, action) {
+        return Err(ApiError::Forbidden(
+            "only the agency that holds the case sees its consents and shares".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Counts for a dashboard badge.
+#[derive(SimpleObject, Default)]
+pub struct SharingCounts {
+    /// Active shares.
+    pub shares: i64,
+    /// Pending transfer requests.
+    pub transfers: i64,
+    /// Referrals: awaiting the viewer's action (with me) or still open (by me).
+    pub referrals: i64,
+}
+
+/// What partners share with the viewer's agency (`with_me`) or what it shares (`by_me`).
+pub struct SharingView {
+    principal: Principal,
+    agency: String,
+    with_me: bool,
+}
+
+impl SharingView {
+    fn share_condition(&self, now: chrono::DateTime<chrono::Utc>) -> Condition {
+        let side = if self.with_me {
+            Condition::all().add(share::Column::RecipientId.eq(self.agency.as_str()))
+        } else {
+            let owned = sea_orm::sea_query::Query::select()
+                .column(case::Column::Id)
+                .from(case::Entity)
+                .and_where(case::Column::OwnerId.eq(self.agency.as_str()))
+                .to_owned();
+            Condition::all().add(share::Column::CaseId.in_subquery(owned))
+        };
+        side.add(active_share(now))
+    }
+
+    fn transfer_condition(&self) -> Condition {
+        let column = if self.with_me {
+            transfer::Column::ToId
+        } else {
+            transfer::Column::FromId
+        };
+        Condition::all()
+            .add(column.eq(self.agency.as_str()))
+            .add(transfer::Column::Status.eq("REQUESTED"))
+    }
+
+    fn referral_condition(&self) -> Condition {
+        if self.with_me {
+            Condition::all()
+                .add(referral::Column::TargetId.eq(self.agency.as_str()))
+                .add(referral::Column::Status.is_in(["RECEIVED", "SCHEDULED", "IN_PROGRESS"]))
+        } else {
+            Condition::all().add(referral::Column::RequestedById.eq(self.agency.as_str()))
+        }
+    }
+}
+
+#[Object]
+impl SharingView {
+    /// How many of each, for a badge.
+    async fn counts(&self, ctx: &Context<'_>) -> ApiResult<SharingCounts> {
+        let state = ctx.state();
+        let now = ctx.request().now;
+        let referrals = if self.with_me {
+            referral::Entity::find()
+                .filter(self.referral_condition())
+                .count(&state.db)
+                .await?
+        } else {
+            referral::Entity::find()
+                .filter(self.referral_condition())
+                .filter(referral::Column::Status.is_in(["RECEIVED", "SCHEDULED", "IN_PROGRESS"]))
+                .count(&state.db)
+                .await?
+        };
+        Ok(SharingCounts {
+            shares: share::Entity::find()
+                .filter(self.share_condition(now))
+                .count(&state.db)
+                .await? as i64,
+            transfers: transfer::Entity::find()
+                .filter(self.transfer_condition())
+                .count(&state.db)
+                .await? as i64,
+            referrals: referrals as i64,
+        })
+    }
+
+    /// Active shares, newest first (at most `first`, default 20, up to 100).
+    async fn shares(&self, ctx: &Context<'_>, first: Option<i32>) -> ApiResult<Vec<Share>> {
+        let state = ctx.state();
+        let request = ctx.request();
+        let limit = super::pagination::page_size(first)?;
+        let rows = share::Entity::find()
+            .filter(self.share_condition(request.now))
+            .order_by_desc(share::Column::CreatedAt)
+            .paginate(&state.db, limit)
+            .fetch_page(0)
+            .await?;
+        with_activity(state, request, rows).await
+    }
+
+    /// Pending transfer requests, oldest first.
+    async fn transfers(&self, ctx: &Context<'_>, first: Option<i32>) -> ApiResult<Vec<Transfer>> {
+        let limit = super::pagination::page_size(first)?;
+        let rows = transfer::Entity::find()
+            .filter(self.transfer_condition())
+            .order_by_asc(transfer::Column::CreatedAt)
+            .paginate(&ctx.state().db, limit)
+            .fetch_page(0)
+            .await?;
+        Ok(rows.into_iter().map(Transfer).collect())
+    }
+
+    /// Referrals awaiting the agency's action (with me), or those it sent and their status (by me).
+    async fn referrals(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> ApiResult<Vec<super::types::referral::ReferralNode>> {
+        let state = ctx.state();
+        let limit = super::pagination::page_size(first)?;
+        let rows = referral::Entity::find()
+            .filter(self.referral_condition())
+            .filter(access::visible_referrals(&state.policy, &self.principal))
+            .order_by_asc(referral::Column::ReceivedOn)
+            .paginate(&state.db, limit)
+            .fetch_page(0)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let (_, classes) = access::referral_access(&state.policy, &self.principal, &row);
+                (!classes.is_empty()).then_some(super::types::referral::ReferralNode {
+                    row,
+                    classes,
+                    interviews: None,
+                })
+            })
+            .collect())
+    }
+}
+
+fn view(ctx: &Context<'_>, with_me: bool) -> ApiResult<SharingView> {
+    let (principal, agency) = ctx.request().require_agency()?;
+    if !ctx.state().policy.role_gets_rows(principal.role) {
+        return Err(ApiError::Forbidden(
+            "your role reads aggregates and network data only".into(),
+        ));
+    }
+    Ok(SharingView {
+        principal: principal.clone(),
+        agency: agency.to_string(),
+        with_me,
+    })
+}
+
+/// Reads of what moves between partners.
+#[derive(Default)]
+pub struct SharingQuery;
+
+#[Object]
+impl SharingQuery {
+    /// The consents recorded for a case (the owner only).
+    async fn case_consents(&self, ctx: &Context<'_>, case_id: ID) -> ApiResult<Vec<Consent>> {
+        owned_case(ctx, &case_id, CaseAction::ManageConsents).await?;
+        let rows = consent::Entity::find()
+            .filter(consent::Column::CaseId.eq(case_id.as_str()))
+            .order_by_asc(consent::Column::CreatedAt)
+            .all(&ctx.state().db)
+            .await?;
+        Ok(rows.into_iter().map(Consent).collect())
+    }
+
+    /// Every share of a case, active or not (the owner only).
+    async fn case_shares(&self, ctx: &Context<'_>, case_id: ID) -> ApiResult<Vec<Share>> {
+        owned_case(ctx, &case_id, CaseAction::Share).await?;
+        let rows = share::Entity::find()
+            .filter(share::Column::CaseId.eq(case_id.as_str()))
+            .order_by_asc(share::Column::CreatedAt)
+            .all(&ctx.state().db)
+            .await?;
+        with_activity(ctx.state(), ctx.request(), rows).await
+    }
+
+    /// Emergency shares of the agency's cases, newest first, for review by its coordinators.
+    async fn emergency_shares(
+        &self,
+        ctx: &Context<'_>,
+        active_only: Option<bool>,
+    ) -> ApiResult<Vec<Share>> {
+        let state = ctx.state();
+        let request = ctx.request();
+        let (principal, agency) = request.require_agency()?;
+        let owner = RelationshipSet::empty().with(Relationship::Owner);
+        if !state.policy.may(
+            &principal.viewer(),
+            owner,
+            CaseAction::ReviewEmergencyShares,
+        ) {
+            return Err(ApiError::Forbidden(
+                "only coordinators review emergency shares".into(),
+            ));
+        }
+        let owned = sea_orm::sea_query::Query::select()
+            .column(case::Column::Id)
+            .from(case::Entity)
+            .and_where(case::Column::OwnerId.eq(agency))
+            .to_owned();
+        let rows = share::Entity::find()
+            .filter(share::Column::Emergency.eq(true))
+            .filter(share::Column::CaseId.in_subquery(owned))
+            .order_by_desc(share::Column::CreatedAt)
+            .all(&state.db)
+            .await?;
+        let shares = with_activity(state, request, rows).await?;
+        Ok(shares
+            .into_iter()
+            .filter(|s| !active_only.unwrap_or(false) || s.active)
+            .collect())
+    }
+
+    /// What partners share with the viewer's agency: active shares, pending transfers, referrals
+    /// awaiting its action.
+    async fn shared_with_me(&self, ctx: &Context<'_>) -> ApiResult<SharingView> {
+        view(ctx, true)
+    }
+
+    /// What the viewer's agency shares: its active shares, pending transfers, referrals it sent.
+    async fn shared_by_me(&self, ctx: &Context<'_>) -> ApiResult<SharingView> {
+        view(ctx, false)
+    }
+}
