@@ -46,6 +46,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
+    if cfg!(feature = "unenforced-baseline") {
+        return Err(ApiError::Setup(
+            "this binary was built with the unenforced-baseline feature (benchmarks only) and does not run".into(),
+        ));
+    }
     let mut settings = cli.settings;
     match cli.command {
         Command::Serve { demo: with_demo } => {

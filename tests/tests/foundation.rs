@@ -349,3 +349,71 @@ async fn statements_do_not_grow_with_the_page(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(statements_do_not_grow_with_the_page);
+
+/// Shelters (ACCESS.md §8): partners get counts per province, suppressed; only the owner sees
+/// its shelters and their addresses.
+async fn shelters_are_counts_for_partners(hub: TestHub) {
+    let cav = hub.agency("CAV S", "CENTRO_ANTIVIOLENZA", "LO").await;
+    let ente = hub.agency("Ente S", "ENTE_ANTITRATTA", "BG").await;
+    let other = hub.agency("Prefettura S", "PREFETTURA", "BG").await;
+    let mk = "mutation($n: String!, $p: String!) { createShelter(name: $n, address: \"Via Segreta 1\", city: \"X\", province: $p) { id address } }";
+    let ente_t = hub.token(Some(&ente), UserRole::Coordinator);
+    let shelters = [
+        ("A", "BG"),
+        ("B", "BG"),
+        ("C", "BG"),
+        ("D", "BG"),
+        ("E", "LO"),
+        ("F", "MN"),
+        ("G", "MN"),
+        ("H", "MN"),
+    ];
+    for (n, p) in shelters {
+        hub.ok(&ente_t, mk, json!({ "n": n, "p": p })).await;
+    }
+    // A CAV is not a case holder in the default protocol: it cannot register shelters here.
+    let refused = hub
+        .gql(
+            Some(&hub.token(Some(&cav), UserRole::Coordinator)),
+            mk,
+            json!({ "n": "Z", "p": "LO" }),
+        )
+        .await;
+    assert_eq!(code(&refused).as_deref(), Some("FORBIDDEN"));
+    let counts = hub
+        .ok(
+            &hub.token(Some(&other), UserRole::Analyst),
+            "{ shelterCounts { keys count suppressed } }",
+            json!({}),
+        )
+        .await;
+    // LO (1) is below k = 3; MN (3), the smallest other cell, is hidden too so that LO cannot
+    // be worked out from a total.
+    assert_eq!(
+        counts["shelterCounts"],
+        json!([
+            { "keys": ["BG"], "count": 4, "suppressed": false },
+            { "keys": ["LO"], "count": null, "suppressed": true },
+            { "keys": ["MN"], "count": null, "suppressed": true }
+        ])
+    );
+    assert!(!counts.to_string().contains("Segreta"));
+    let anon = hub
+        .gql(None, "{ shelterCounts { count } }", json!({}))
+        .await;
+    assert_eq!(code(&anon).as_deref(), Some("UNAUTHENTICATED"));
+    let own = hub
+        .ok(&ente_t, "{ myShelters { name address } }", json!({}))
+        .await;
+    assert_eq!(own["myShelters"].as_array().unwrap().len(), 8);
+    let theirs = hub
+        .ok(
+            &hub.token(Some(&other), UserRole::Coordinator),
+            "{ myShelters { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(theirs["myShelters"], json!([]));
+    hub.finish().await;
+}
+hub_test!(shelters_are_counts_for_partners);

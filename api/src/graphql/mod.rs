@@ -103,3 +103,52 @@ impl ContextExt for Context<'_> {
         self.data_unchecked::<Loaders>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    /// Partners read the schema as documentation: every type, field, input field and enum value
+    /// carries a description.
+    #[test]
+    fn every_type_field_and_value_is_described() {
+        let doc = async_graphql::parser::parse_schema(super::sdl()).expect("the SDL parses");
+        let mut missing = Vec::new();
+        for def in doc.definitions {
+            let TypeSystemDefinition::Type(t) = def else {
+                continue;
+            };
+            let name = t.node.name.node.to_string();
+            if name.starts_with('_')
+                || ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str())
+            {
+                continue;
+            }
+            if t.node.description.is_none() {
+                missing.push(name.clone());
+            }
+            match &t.node.kind {
+                TypeKind::Object(o) => missing.extend(
+                    o.fields
+                        .iter()
+                        .filter(|f| f.node.description.is_none())
+                        .map(|f| format!("{name}.{}", f.node.name.node)),
+                ),
+                TypeKind::InputObject(o) => missing.extend(
+                    o.fields
+                        .iter()
+                        .filter(|f| f.node.description.is_none())
+                        .map(|f| format!("{name}.{}", f.node.name.node)),
+                ),
+                TypeKind::Enum(e) => missing.extend(
+                    e.values
+                        .iter()
+                        .filter(|v| v.node.description.is_none())
+                        .map(|v| format!("{name}.{}", v.node.value.node)),
+                ),
+                _ => {}
+            }
+        }
+        assert!(missing.is_empty(), "undocumented: {missing:?}");
+    }
+}

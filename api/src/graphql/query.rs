@@ -4,7 +4,7 @@
 use async_graphql::{Context, InputObject, Object, ID};
 use raccordo_entities::{
     access_log, agency, case, case_exploitation, collaboration, network, project, protocol,
-    referral,
+    referral, shelter,
 };
 use raccordo_policies::{CaseAction, FieldClass, NetworkClass};
 use sea_orm::{
@@ -24,7 +24,7 @@ use super::{
         agency::Agency,
         case::CaseNode,
         misc::{AccessLogEntry, StatCell, Viewer},
-        network::{Collaboration, Network, Project, Protocol},
+        network::{Collaboration, Network, Project, Protocol, Shelter},
         referral::ReferralNode,
     },
     ContextExt,
@@ -482,6 +482,49 @@ impl CoreQuery {
         scope: Option<super::enums::StatisticsScope>,
     ) -> ApiResult<Vec<StatCell>> {
         statistics::referrals(ctx, group_by, filter.unwrap_or_default(), scope).await
+    }
+
+    /// Protected shelters counted per province (partners only): the addresses stay with their
+    /// owners, and small counts are suppressed as for statistics.
+    async fn shelter_counts(&self, ctx: &Context<'_>) -> ApiResult<Vec<StatCell>> {
+        require_network(ctx, NetworkClass::Partner)?;
+        let state = ctx.state();
+        let rows: Vec<(Option<String>, i64)> = shelter::Entity::find()
+            .select_only()
+            .column(shelter::Column::Province)
+            .column_as(shelter::Column::Id.count(), "n")
+            .group_by(shelter::Column::Province)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        let rows = rows.into_iter().map(|(p, n)| (p, None, n)).collect();
+        Ok(statistics::cells(
+            rows,
+            1,
+            false,
+            state.policy.suppression_k(),
+        ))
+    }
+
+    /// The viewer's agency's own shelters, with their addresses.
+    async fn my_shelters(&self, ctx: &Context<'_>) -> ApiResult<Vec<Shelter>> {
+        let request = ctx.request();
+        let (principal, agency) = request.require_agency()?;
+        if !ctx.state().policy.may_read_network(
+            Some(&principal.viewer()),
+            NetworkClass::OwnerOnly,
+            true,
+        ) {
+            return Err(ApiError::Forbidden(
+                "the protocol does not let your role read shelters".into(),
+            ));
+        }
+        let rows = shelter::Entity::find()
+            .filter(shelter::Column::OwnerId.eq(agency))
+            .order_by_asc(shelter::Column::Name)
+            .all(&ctx.state().db)
+            .await?;
+        Ok(rows.into_iter().map(Shelter).collect())
     }
 
     /// The territorial networks (partners only).

@@ -115,6 +115,7 @@ impl SharingView {
     }
 }
 
+/// What partners share with the viewer's agency, or what it shares with them.
 #[Object]
 impl SharingView {
     /// How many of each, for a badge.

@@ -79,7 +79,7 @@ fn check_dimensions<T: PartialEq + Copy>(dims: &[T]) -> ApiResult<()> {
     Ok(())
 }
 
-fn cells(
+pub(crate) fn cells(
     rows: Vec<(Option<String>, Option<String>, i64)>,
     dims: usize,
     exact: bool,

@@ -33,6 +33,7 @@ impl Agency {
     }
 }
 
+/// A partner agency of the network. Public fields for anyone; operational fields for partners.
 #[Object]
 impl Agency {
     /// The agency's id in the hub.

@@ -16,6 +16,7 @@ use crate::{
 /// Who is asking: the token's user, role and agency.
 pub struct Viewer(pub Principal);
 
+/// Who is asking: the token's user, role and agency.
 #[Object]
 impl Viewer {
     /// The user's id (the token's `sub`).
@@ -36,6 +37,7 @@ impl Viewer {
 /// Never the values.
 pub struct AccessLogEntry(pub access_log::Model);
 
+/// One access to a case: who, which relationships, which classes, which operation, when. Never the values.
 #[Object]
 impl AccessLogEntry {
     /// When.

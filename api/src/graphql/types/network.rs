@@ -13,6 +13,7 @@ use crate::{
 /// A territorial network (rete), e.g. an anti-violence network led by a Comune.
 pub struct Network(pub network::Model);
 
+/// A territorial network (rete), e.g. an anti-violence network led by a Comune.
 #[Object]
 impl Network {
     /// The network's id.
@@ -60,6 +61,7 @@ impl Network {
 /// A signed multi-agency protocol (protocollo d'intesa).
 pub struct Protocol(pub protocol::Model);
 
+/// A signed multi-agency protocol (protocollo d'intesa).
 #[Object]
 impl Protocol {
     /// The protocol's id.
@@ -100,6 +102,7 @@ impl Protocol {
 /// A working relationship between two agencies (a partnership letter, a referral channel...).
 pub struct Collaboration(pub collaboration::Model);
 
+/// A working relationship between two agencies (a partnership letter, a referral channel...).
 #[Object]
 impl Collaboration {
     /// The collaboration's id.
@@ -127,6 +130,7 @@ impl Collaboration {
 /// An anti-trafficking project (e.g. "Mettiamo le Ali", Bando 5/22).
 pub struct Project(pub project::Model);
 
+/// An anti-trafficking project (e.g. "Mettiamo le Ali", Bando 5/22).
 #[Object]
 impl Project {
     /// The project's id.
@@ -172,6 +176,7 @@ impl Project {
 /// lets see it (the owning agency, or a case's owner through the case's `LOCATION` class).
 pub struct Shelter(pub shelter::Model);
 
+/// A protected shelter. Its address is secret.
 #[Object]
 impl Shelter {
     /// The shelter's id.

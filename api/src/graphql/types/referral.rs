@@ -42,6 +42,7 @@ impl ReferralNode {
     }
 }
 
+/// A referral (richiesta di valutazione): a request to an ente to assess trafficking indicators, as the viewer may see it.
 #[Object(name = "Referral")]
 impl ReferralNode {
     /// The referral's id.

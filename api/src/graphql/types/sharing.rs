@@ -24,6 +24,7 @@ fn purpose(text: &str) -> ApiResult<SharePurpose> {
 /// The person's recorded consent to share their case for one purpose with one agency.
 pub struct Consent(pub consent::Model);
 
+/// The person's recorded consent to share their case for one purpose with one agency.
 #[Object]
 impl Consent {
     /// The consent's id.
@@ -73,6 +74,7 @@ impl Share {
     }
 }
 
+/// A share of a case with another agency for a purpose, resting on a consent or, in an emergency, on a recorded reason.
 #[Object]
 impl Share {
     /// The share's id.
@@ -133,6 +135,7 @@ impl Share {
 /// A transfer request (MIR): moving a case to another ente.
 pub struct Transfer(pub transfer::Model);
 
+/// A transfer request (MIR): moving a case to another ente.
 #[Object]
 impl Transfer {
     /// The request's id.
