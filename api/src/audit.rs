@@ -10,7 +10,7 @@ use raccordo_entities::access_log;
 use raccordo_policies::{ClassSet, RelationshipSet, UserRole};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ConnectionTrait, DbBackend, EntityTrait, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -18,6 +18,9 @@ use crate::error::ApiResult;
 
 /// The predecessor of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Entries per INSERT statement (11 values each, well under every backend's limit).
+const INSERT_CHUNK: usize = 1_000;
 
 /// Advisory lock key for access-log writers on PostgreSQL.
 const LOG_LOCK: i64 = 727_274_002;
@@ -112,9 +115,14 @@ pub async fn append<C: ConnectionTrait>(db: &C, entries: Vec<NewEntry>) -> ApiRe
             hash: Set(model.hash),
         });
     }
-    access_log::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
+    // Bounded INSERTs: SQLite refuses statements with more than 32,766 bound values.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<access_log::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
+        access_log::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 
@@ -127,28 +135,107 @@ pub struct Broken {
 
 /// Walks the whole chain; `Ok(count)` when intact, `Err(Broken)` at the first bad entry.
 pub async fn verify<C: ConnectionTrait>(db: &C) -> ApiResult<Result<u64, Broken>> {
-    let rows = access_log::Entity::find()
-        .order_by_asc(access_log::Column::Seq)
-        .all(db)
-        .await?;
+    // Walked in chunks by sequence number, so a long log never sits in memory whole.
+    const CHUNK: u64 = 10_000;
     let mut prev = GENESIS.to_string();
     let mut count = 0u64;
-    for row in rows {
-        if row.prev_hash != prev {
-            return Ok(Err(Broken {
-                seq: row.seq,
-                reason: "does not link to the entry before it (an entry was removed or inserted)"
-                    .into(),
-            }));
+    let mut after = i64::MIN;
+    loop {
+        let rows = access_log::Entity::find()
+            .filter(access_log::Column::Seq.gt(after))
+            .order_by_asc(access_log::Column::Seq)
+            .limit(CHUNK)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last().map(|r| r.seq) else {
+            break;
+        };
+        for row in rows {
+            if row.prev_hash != prev {
+                return Ok(Err(Broken {
+                    seq: row.seq,
+                    reason:
+                        "does not link to the entry before it (an entry was removed or inserted)"
+                            .into(),
+                }));
+            }
+            if entry_hash(&prev, &row.at, &row) != row.hash {
+                return Ok(Err(Broken {
+                    seq: row.seq,
+                    reason: "its content was altered".into(),
+                }));
+            }
+            prev = row.hash;
+            count += 1;
         }
-        if entry_hash(&prev, &row.at, &row) != row.hash {
-            return Ok(Err(Broken {
-                seq: row.seq,
-                reason: "its content was altered".into(),
-            }));
-        }
-        prev = row.hash.clone();
-        count += 1;
+        after = last;
     }
     Ok(Ok(count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raccordo_migrations::MigratorTrait;
+    use raccordo_policies::{DataClass, Relationship};
+    use sea_orm::{Database, EntityTrait};
+
+    fn entry(case: &str) -> NewEntry {
+        NewEntry {
+            user_id: "u".into(),
+            agency_id: Some("a".into()),
+            role: UserRole::Operator,
+            case_id: Some(case.into()),
+            operation: "read".into(),
+            relationships: RelationshipSet::empty().with(Relationship::Owner),
+            classes: ClassSet::empty().with(DataClass::Identity),
+            detail: None,
+        }
+    }
+
+    /// Editing, removing or inserting an entry is detected at that entry.
+    #[tokio::test]
+    async fn tampering_is_detected() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        raccordo_migrations::Migrator::up(&db, None).await.unwrap();
+        for i in 0..5 {
+            append(&db, vec![entry(&format!("c{i}")), entry(&format!("d{i}"))])
+                .await
+                .unwrap();
+        }
+        assert_eq!(verify(&db).await.unwrap(), Ok(10));
+        // Altered.
+        db.execute_unprepared("UPDATE access_log SET classes = 'BASE' WHERE seq = 4")
+            .await
+            .unwrap();
+        assert_eq!(verify(&db).await.unwrap().unwrap_err().seq, 4);
+        db.execute_unprepared("UPDATE access_log SET classes = 'IDENTITY' WHERE seq = 4")
+            .await
+            .unwrap();
+        assert_eq!(verify(&db).await.unwrap(), Ok(10));
+        // Removed.
+        let removed = access_log::Entity::find_by_id(6)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        access_log::Entity::delete_by_id(6).exec(&db).await.unwrap();
+        assert_eq!(verify(&db).await.unwrap().unwrap_err().seq, 7);
+        // Put back: intact again.
+        let mut back: access_log::ActiveModel = removed.into();
+        back.seq = sea_orm::ActiveValue::Set(6);
+        access_log::Entity::insert(back)
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+        assert_eq!(verify(&db).await.unwrap(), Ok(10));
+        // Inserted: a forged entry linking to the last one is caught by its hash.
+        db.execute_unprepared(
+            "INSERT INTO access_log (seq, at, user_id, role, operation, relationships, classes, prev_hash, hash) \
+             SELECT 100, at, 'intruder', role, 'read', relationships, classes, hash, 'forged' FROM access_log WHERE seq = 10",
+        )
+        .await
+        .unwrap();
+        assert_eq!(verify(&db).await.unwrap().unwrap_err().seq, 100);
+    }
 }

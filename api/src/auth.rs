@@ -162,6 +162,8 @@ impl TokenVerifier {
         if claims.sub.is_empty() {
             return Err(TokenError::Invalid("empty sub".into()));
         }
+        // A platform admin's token should name no agency; if an identity provider adds one, the
+        // evaluator still gives that role no case or referral data, whatever the agency.
         if role != UserRole::PlatformAdmin && claims.agency.is_none() {
             return Err(TokenError::Invalid("the token names no agency".into()));
         }
@@ -311,6 +313,137 @@ mod tests {
         other = settings();
         other.jwt_secret = Some("another".into());
         assert!(TokenVerifier::from_settings(&other)
+            .unwrap()
+            .verify(&token)
+            .is_err());
+    }
+
+    /// Generates a key pair with the system's openssl (skips when it is missing).
+    fn keypair(kind: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+        let dir =
+            std::env::temp_dir().join(format!("raccordo-keys-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let private = dir.join("private.pem");
+        let public = dir.join("public.pem");
+        let gen = match kind {
+            "rsa" => vec![
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ],
+            _ => vec![
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ],
+        };
+        let ok = std::process::Command::new("openssl")
+            .args(&gen)
+            .arg("-out")
+            .arg(&private)
+            .status()
+            .ok()?
+            .success();
+        let pk8 = dir.join("private8.pem");
+        let ok = ok
+            && std::process::Command::new("openssl")
+                .args(["pkcs8", "-topk8", "-nocrypt", "-in"])
+                .arg(&private)
+                .arg("-out")
+                .arg(&pk8)
+                .status()
+                .ok()?
+                .success();
+        let ok = ok
+            && std::process::Command::new("openssl")
+                .args(["pkey", "-pubout", "-in"])
+                .arg(&private)
+                .arg("-out")
+                .arg(&public)
+                .status()
+                .ok()?
+                .success();
+        if !ok {
+            return None;
+        }
+        Some((std::fs::read(&pk8).ok()?, std::fs::read(&public).ok()?))
+    }
+
+    fn sign(alg: Algorithm, key: &EncodingKey, claims: &Claims) -> String {
+        encode(&Header::new(alg), claims, key).unwrap()
+    }
+
+    fn claims() -> Claims {
+        Claims {
+            sub: "u".into(),
+            agency: Some("a".into()),
+            role: "OPERATOR".into(),
+            iss: "raccordo".into(),
+            aud: "raccordo".into(),
+            exp: now_seconds() + 60,
+            nbf: None,
+            iat: None,
+        }
+    }
+
+    #[test]
+    fn public_keys_verify_and_algorithms_are_pinned() {
+        for (kind, alg) in [("rsa", Algorithm::RS256), ("ec", Algorithm::ES256)] {
+            let Some((private, public)) = keypair(kind) else {
+                eprintln!("openssl is missing: {kind} key test skipped");
+                return;
+            };
+            let path = std::env::temp_dir().join(format!(
+                "raccordo-pub-{}.pem",
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::write(&path, &public).unwrap();
+            let settings = TokenSettings {
+                jwt_public_key: Some(path),
+                ..settings()
+            };
+            let verifier = TokenVerifier::from_settings(&settings).unwrap();
+            let key = match kind {
+                "rsa" => EncodingKey::from_rsa_pem(&private).unwrap(),
+                _ => EncodingKey::from_ec_pem(&private).unwrap(),
+            };
+            assert!(
+                verifier.verify(&sign(alg, &key, &claims())).is_ok(),
+                "{kind}"
+            );
+            // HS256 signed with the public key's bytes as a secret: refused (no algorithm switching).
+            let forged = sign(
+                Algorithm::HS256,
+                &EncodingKey::from_secret(&public),
+                &claims(),
+            );
+            let without_secret = TokenVerifier::from_settings(&TokenSettings {
+                jwt_secret: None,
+                ..settings.clone()
+            })
+            .unwrap();
+            assert!(
+                without_secret.verify(&forged).is_err(),
+                "{kind}: HS256 with the public key as secret"
+            );
+            // Expired beyond the leeway: refused.
+            let mut old = claims();
+            old.exp = now_seconds() - 3600;
+            assert!(verifier.verify(&sign(alg, &key, &old)).is_err());
+        }
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims()).unwrap());
+        let token = format!("{header}.{body}.");
+        assert!(TokenVerifier::from_settings(&settings())
             .unwrap()
             .verify(&token)
             .is_err());

@@ -1,5 +1,5 @@
 //! The command line (see the contract README): `serve`, `migrate`, `seed`, `token`, `audit`,
-//! `policy`, `schema`. Settings are global flags with environment variables.
+//! `policy`, `schema`, `import`, `export`, `report`. Settings are global flags with environment variables.
 
 use std::path::PathBuf;
 
@@ -61,6 +61,91 @@ pub enum Command {
     },
     /// Prints the GraphQL schema (SDL) the hub serves.
     Schema,
+    /// Imports a spreadsheet (CSV) of cases or referrals for an agency.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Exports an agency's own cases as CSV, in the columns the import reads.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Writes a project's report tables (people in assistance, referrals by province) for a
+    /// period, computed from the rows. Exact counts, as the project's coordination sees them:
+    /// an operator's tool for the coordination's own use.
+    Report(ReportArgs),
+}
+
+/// What `raccordo report` computes and where it writes it.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The project's id (e.g. mettiamo-le-ali).
+    #[arg(long)]
+    pub project: String,
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Last day of the period (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: chrono::NaiveDate,
+    /// Markdown tables or CSV (one number per line: table,key,column,value).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// Where to write the tables (default: standard output).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+/// The report's output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown tables.
+    Markdown,
+    /// CSV, one number per line.
+    Csv,
+}
+
+/// What to import.
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Opens one case per row, held by the agency (columns: README, "Import and export").
+    Cases(ImportArgs),
+    /// Sends one referral per row from the agency, received by the target ente.
+    Referrals(ImportArgs),
+}
+
+/// How to import a file.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The CSV file: UTF-8 or Windows-1252, delimited by `,`, `;` or tab; at most 20 MB.
+    pub file: PathBuf,
+    /// The id of the agency the rows belong to.
+    #[arg(long)]
+    pub agency: String,
+    /// Check every row and report; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the valid rows even when others are rejected (default: all or nothing).
+    #[arg(long)]
+    pub partial: bool,
+    /// The delimiter, e.g. ';' (default: detected from the header line).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+}
+
+/// What to export.
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// The cases the agency holds, every column it may read; one access-log entry per case.
+    Cases {
+        /// The id of the agency whose cases are exported.
+        #[arg(long)]
+        agency: String,
+        /// Where to write the CSV (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Access-log commands.

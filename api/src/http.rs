@@ -45,6 +45,7 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 pub struct Hub {
     pub state: AppState,
     pub schema: HubSchema,
+    pub limits: crate::limits::Limits,
 }
 
 /// The hub's routes.
@@ -188,6 +189,11 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             )));
             return (BatchResponse::Single(r), false);
         }
+        for r in &requests {
+            if let Err(e) = hub.limits.check(&r.query) {
+                return (BatchResponse::Single(error_response(e)), false);
+            }
+        }
         if let Some(name) = requests.first().and_then(|r| r.operation_name.clone()) {
             tracing::Span::current().record("operation", name.as_str());
         }
@@ -318,10 +324,13 @@ fn coded(mut e: ServerError) -> ServerError {
         .as_ref()
         .is_some_and(|x| x.get("code").is_some());
     if !has_code {
-        let code = if e.path.is_empty() {
-            "VALIDATION"
-        } else {
-            "INTERNAL"
+        let code = match (
+            crate::limits::engine_limit_message(&e.message),
+            e.path.is_empty(),
+        ) {
+            (Some(_), _) => "LIMIT_EXCEEDED",
+            (None, true) => "VALIDATION",
+            (None, false) => "INTERNAL",
         };
         if code == "INTERNAL" {
             tracing::error!(message = %e.message, "uncoded error");
@@ -350,8 +359,25 @@ fn bad_request(message: &str, graphql_response: bool) -> HttpResponse {
     resp
 }
 
-async fn graphql_post(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+async fn graphql_post(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> HttpResponse {
     let graphql_response = wants_graphql_response(&headers);
+    let Ok(body) = body else {
+        let r = error_response(ApiError::LimitExceeded(format!(
+            "the request body is larger than {MAX_BODY_BYTES} bytes"
+        )));
+        let mut resp = render(
+            BatchResponse::Single(r),
+            graphql_response,
+            false,
+            &request_id(),
+        );
+        *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return resp;
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -9,7 +9,7 @@ use raccordo_api::{
     config::Settings,
     demo,
     error::ApiError,
-    graphql, load_policy, prepare, start,
+    graphql, import, load_policy, prepare, report, start,
 };
 use raccordo_policies::UserRole;
 
@@ -68,6 +68,9 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 }
                 print_demo_tokens(&state.db, &settings).await?;
             }
+            if !state.verifier.has_keys() {
+                tracing::warn!("no token key is configured: every token will be refused and only the public directory answers");
+            }
             let hub = start(state, &settings.bind).await?;
             println!("listening on http://{}", hub.addr);
             println!("GraphiQL: http://{}/graphql", hub.addr);
@@ -101,6 +104,11 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 ))
             })?;
             let ttl = auth::parse_ttl(&ttl).map_err(ApiError::Setup)?;
+            if role == UserRole::PlatformAdmin && agency.is_some() {
+                return Err(ApiError::Setup(
+                    "a PLATFORM_ADMIN belongs to no partner agency: omit --agency".into(),
+                ));
+            }
             if role != UserRole::PlatformAdmin && agency.is_none() {
                 return Err(ApiError::Setup(
                     "--agency is required for every role but PLATFORM_ADMIN".into(),
@@ -151,6 +159,9 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             print!("{}", graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import { what } => import::command::import_command(&settings, what).await,
+        Command::Export { what } => import::command::export_command(&settings, what).await,
+        Command::Report(args) => report::command::report_command(&settings, args).await,
     }
 }
 

@@ -49,9 +49,6 @@ pub async fn prepare(settings: &Settings) -> ApiResult<AppState> {
     let policy = load_policy(settings.policy.as_deref())?;
     let verifier = TokenVerifier::from_settings(&settings.tokens)
         .map_err(|e| ApiError::Setup(e.to_string()))?;
-    if !verifier.has_keys() {
-        tracing::warn!("no token key is configured: every token will be refused and only the public directory answers");
-    }
     let statements = StatementCounter::default();
     let db = db::connect(&settings.database_url, &statements)
         .await
@@ -102,10 +99,12 @@ pub async fn start(state: AppState, bind: &str) -> ApiResult<RunningHub> {
     let addr = listener
         .local_addr()
         .map_err(|e| ApiError::Setup(e.to_string()))?;
-    let schema = graphql::build_schema(state.clone());
+    let limits = crate::limits::Limits::default();
+    let schema = graphql::build_schema(state.clone(), &limits);
     let app = http::router(Hub {
         state: state.clone(),
         schema,
+        limits,
     });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -19,15 +19,30 @@ const ISO_3166_ALPHA2: &str = "
     TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 ";
 
-/// The provinces' two-letter sigle are upper-case letters; any Italian sigla is accepted.
+/// The sigle of Italy's provinces, including the Sardinian ones abolished in 2016 and being
+/// restored, so that a filter on a real province never fails because of an administrative reform.
+pub const ITALIAN_PROVINCES: &str = "
+    AG AL AN AO AP AQ AR AT AV BA BG BI BL BN BO BR BS BT BZ CA CB CE CH CL CN CO CR CS CT CZ EN FC
+    FE FG FI FM FR GE GO GR IM IS KR LC LE LI LO LT LU MB MC ME MI MN MO MS MT NA NO NU OR PA PC PD
+    PE PG PI PN PO PR PT PU PV PZ RA RC RE RG RI RM RN RO SA SI SO SP SR SS SU SV TA TE TN TO TP TR
+    TS TV UD VA VB VC VE VI VR VT VV
+    CI OG OT VS
+";
+
+/// Whether `sigla` (upper case) is one of [`ITALIAN_PROVINCES`].
+pub fn is_italian_province(sigla: &str) -> bool {
+    ITALIAN_PROVINCES.split_whitespace().any(|s| s == sigla)
+}
+
+/// A province as its two-letter sigla (case-insensitive on input, upper-case stored).
 pub fn province(field: &str, value: &str) -> ApiResult<String> {
     let v = value.trim().to_ascii_uppercase();
-    if v.len() == 2 && v.chars().all(|c| c.is_ascii_uppercase()) {
+    if is_italian_province(&v) {
         Ok(v)
     } else {
         Err(ApiError::validation(
             field,
-            format!("{value:?} is not a province sigla such as BG or MI"),
+            format!("{value:?} is not an Italian province sigla such as BG or MI"),
         ))
     }
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod idens;
 mod m20261126_000001_initial_schema;
+mod m20261126_000002_case_code_per_owner;
 
 /// Runs the hub's migrations in order.
 pub struct Migrator;
@@ -13,6 +14,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_initial_schema::Migration)]
+        vec![
+            Box::new(m20261126_000001_initial_schema::Migration),
+            Box::new(m20261126_000002_case_code_per_owner::Migration),
+        ]
     }
 }

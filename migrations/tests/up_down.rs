@@ -13,7 +13,7 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 const INDEXES: [(&str, &str); 6] = [
     ("access_log", "uq_access_log_prev_hash"),
     ("access_log", "uq_access_log_hash"),
-    ("cases", "uq_cases_code"),
+    ("cases", "uq_cases_owner_id_code"),
     ("project_indicators", "uq_project_indicators_project_id_key"),
     ("case_phase_changes", "idx_case_phase_changes_case_id_at"),
     ("referrals", "idx_referrals_received_on"),
@@ -51,7 +51,7 @@ async fn up_down_up(db: DatabaseConnection) {
             .await
             .expect("pending")
             .len(),
-        1
+        raccordo_migrations::Migrator::migrations().len()
     );
 
     Migrator::up(&db, None).await.expect("second up");

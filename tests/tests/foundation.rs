@@ -78,6 +78,17 @@ async fn http_and_health(hub: TestHub) {
         .await
         .unwrap();
     assert_eq!(r.status(), 405);
+    // Over 1 MiB: 413 with a GraphQL error.
+    let big = json!({ "query": format!("{{ directory {{ name }} }} #{}", "x".repeat(1_100_000)) });
+    let r = c
+        .post(format!("{base}/graphql"))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(code(&body).as_deref(), Some("LIMIT_EXCEEDED"));
     // A browser gets GraphiQL.
     let r = c
         .get(format!("{base}/graphql"))
@@ -333,6 +344,7 @@ async fn statements_do_not_grow_with_the_page(hub: TestHub) {
             .await;
             made += 1;
         }
+        // The page primes its relations in one batch each, so the count is exact, not a best case.
         let before = hub.statements();
         let page = hub.ok(&t, q, json!({})).await;
         costs.push(hub.statements() - before);
@@ -417,3 +429,41 @@ async fn shelters_are_counts_for_partners(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(shelters_are_counts_for_partners);
+
+/// Requests over the limits answer LIMIT_EXCEEDED before any resolver runs (ACCESS.md §10).
+async fn limits_are_enforced(hub: TestHub) {
+    let a = hub.agency("Ente L", "ENTE_ANTITRATTA", "BG").await;
+    let t = hub.token(Some(&a), UserRole::Operator);
+    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } }";
+    let r = hub.gql(Some(&t), deep, json!({})).await;
+    assert_eq!(code(&r).as_deref(), Some("LIMIT_EXCEEDED"), "{r}");
+    let aliases: String = (0..31).map(|i| format!("a{i}: userId ")).collect();
+    let r = hub
+        .gql(Some(&t), &format!("{{ me {{ {aliases} }} }}"), json!({}))
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("LIMIT_EXCEEDED"));
+    assert!(r["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("aliases"));
+    let roots: String = (0..21).map(|i| format!("r{i}: me {{ userId }} ")).collect();
+    let r = hub
+        .gql(Some(&t), &format!("{{ {roots} }}"), json!({}))
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("LIMIT_EXCEEDED"));
+    let huge: String = (0..6000).map(|_| "userId ").collect();
+    let r = hub
+        .gql(Some(&t), &format!("{{ me {{ {huge} }} }}"), json!({}))
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("LIMIT_EXCEEDED"));
+    let complex = "{ cases(first: 100) { edges { node { notes { author { name } } activities { kind } history { to } owner { name } } } } }";
+    assert!(
+        hub.gql(Some(&t), complex, json!({}))
+            .await
+            .get("errors")
+            .is_none(),
+        "a full page is within the limits"
+    );
+    hub.finish().await;
+}
+hub_test!(limits_are_enforced);

@@ -36,6 +36,10 @@ pub async fn decide_cases<C: ConnectionTrait>(
     let Some(agency) = principal.agency_id() else {
         return Ok(Vec::new());
     };
+    if cfg!(feature = "unenforced-baseline") {
+        let all = CaseAccessInfo::unenforced();
+        return Ok(rows.into_iter().map(|row| (row, all)).collect());
+    }
     let refs: Vec<&case::Model> = rows.iter().collect();
     let rels = case_relationships(db, policy, agency, &refs, now).await?;
     let viewer = principal.viewer();

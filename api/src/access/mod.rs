@@ -12,9 +12,9 @@ pub use lookup::{
     decide_cases, find_case, referral_access, require_case, require_referral, visible_cases,
     visible_referrals,
 };
-pub use principal::{Principal, RequestContext};
+pub use principal::{local_date, Principal, RequestContext};
 pub use read_log::ReadLog;
 pub use relationships::{
-    active_consent, active_share, case_relationships, granting_relationships,
+    active_consent, active_share, case_relationships, granting_relationships, pending_transfer,
     visible_cases_condition, CaseAccessInfo,
 };

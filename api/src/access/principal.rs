@@ -54,9 +54,9 @@ impl RequestContext {
         }
     }
 
-    /// Today's date in the request's clock.
+    /// Today's date in Italy, in the request's clock.
     pub fn today(&self) -> NaiveDate {
-        self.now.date_naive()
+        local_date(self.now)
     }
 
     /// The principal, or `UNAUTHENTICATED` for an anonymous caller.
@@ -81,4 +81,10 @@ impl RequestContext {
     pub fn viewer(&self) -> Option<Viewer> {
         self.principal.as_ref().map(Principal::viewer)
     }
+}
+
+/// The calendar date in Italy at `now`: dates in the hub (opened on, consent expires on) are the
+/// partners' dates, and a case opened at 00:30 in Rome is opened "today", not in the future.
+pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&chrono_tz::Europe::Rome).date_naive()
 }

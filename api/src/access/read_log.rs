@@ -17,9 +17,13 @@ impl ReadLog {
         }
         // A poisoned lock only means another resolver panicked; the data is still sound.
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(case_id.to_string()).or_default();
-        entry.0 = entry.0.union(rels);
-        entry.1.insert(class);
+        // Most reads are of a case already seen in this request: no allocation then.
+        if let Some(entry) = map.get_mut(case_id) {
+            entry.0 = entry.0.union(rels);
+            entry.1.insert(class);
+            return;
+        }
+        map.insert(case_id.to_string(), (rels, ClassSet::empty().with(class)));
     }
 
     /// Takes every recorded read, leaving the log empty.

@@ -88,7 +88,7 @@ pub fn active_consent(today: NaiveDate) -> Condition {
 
 /// An active share (see the module docs), as a condition on the `shares` table.
 pub fn active_share(now: DateTime<Utc>) -> Condition {
-    let today = now.date_naive();
+    let today = super::principal::local_date(now);
     Condition::all()
         .add(Expr::col((share::Entity, share::Column::RevokedAt)).is_null())
         .add(
@@ -191,7 +191,7 @@ pub fn visible_cases_condition(
             .column((transfer::Entity, transfer::Column::CaseId))
             .from(transfer::Entity)
             .and_where(Expr::col((transfer::Entity, transfer::Column::ToId)).eq(agency_id))
-            .cond_where(pending_transfer(now.date_naive()))
+            .cond_where(pending_transfer(super::principal::local_date(now)))
             .to_owned();
         any = any.add(Expr::col((case::Entity, case::Column::Id)).in_subquery(pending));
         empty = false;
@@ -246,7 +246,7 @@ pub async fn case_relationships<C: ConnectionTrait>(
         .column(transfer::Column::CaseId)
         .filter(transfer::Column::CaseId.is_in(ids))
         .filter(transfer::Column::ToId.eq(agency_id))
-        .filter(pending_transfer(now.date_naive()))
+        .filter(pending_transfer(super::principal::local_date(now)))
         .into_tuple()
         .all(db)
         .await?;

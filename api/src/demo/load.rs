@@ -66,10 +66,11 @@ pub async fn seed_demo(db: &DatabaseConnection) -> ApiResult<bool> {
     let network = synth::network(NETWORK_TOML).map_err(setup)?;
     let cases = synth::cases(&network, CASES_TOML).map_err(setup)?;
     let referrals = synth::referrals(&network, CASES_TOML).map_err(setup)?;
+    let period_start = synth::expected(CASES_TOML).map_err(setup)?.period_start;
     let txn = db.begin().await?;
     load_network(&txn, &network).await?;
     load_cases(&txn, &cases).await?;
-    load_referrals(&txn, &referrals).await?;
+    load_referrals(&txn, &referrals, period_start).await?;
     txn.commit().await?;
     Ok(true)
 }
@@ -349,7 +350,37 @@ fn phase(
     }
 }
 
-async fn load_referrals<C: ConnectionTrait>(db: &C, referrals: &[DemoReferral]) -> ApiResult<()> {
+/// Interview dates: weekly from the first interview. For a referral carried over with interviews
+/// before the period, those come first and the ones of the period (`DemoReferral::interviews`)
+/// start weekly from the period's first day (no later than the conclusion), so that counting
+/// interview rows by date gives the report's "colloqui svolti".
+fn interview_dates(r: &DemoReferral, period_start: NaiveDate) -> Vec<NaiveDate> {
+    let Some(first) = r.first_interview_on else {
+        return Vec::new();
+    };
+    let weekly = |from: NaiveDate, i: u32| from + Duration::days(7 * i64::from(i));
+    let before = r.interviews_before_period;
+    let mut dates: Vec<NaiveDate> = (0..before).map(|i| weekly(first, i)).collect();
+    let resume = if before == 0 {
+        first
+    } else {
+        std::cmp::max(weekly(first, before), period_start)
+    };
+    dates.extend((0..r.interviews).map(|i| {
+        let d = weekly(resume, i);
+        match r.concluded_on {
+            Some(c) if before > 0 && d > c => c,
+            _ => d,
+        }
+    }));
+    dates
+}
+
+async fn load_referrals<C: ConnectionTrait>(
+    db: &C,
+    referrals: &[DemoReferral],
+    period_start: NaiveDate,
+) -> ApiResult<()> {
     let now = Utc::now();
     let id = |r: &DemoReferral| demo_id("referral", &r.code);
     insert_chunks(
@@ -383,14 +414,11 @@ async fn load_referrals<C: ConnectionTrait>(db: &C, referrals: &[DemoReferral]) 
     .await?;
     let mut interviews = Vec::new();
     for r in referrals {
-        let Some(first) = r.first_interview_on else {
-            continue;
-        };
-        for i in 0..r.interviews_held() {
+        for (i, held_on) in interview_dates(r, period_start).into_iter().enumerate() {
             interviews.push(referral_interview::ActiveModel {
                 id: Set(demo_id("interview", &format!("{}:{i}", r.code))),
                 referral_id: Set(id(r)),
-                held_on: Set(first + Duration::days(7 * i64::from(i))),
+                held_on: Set(held_on),
                 notes: Set(None),
                 recorded_by: Set("demo".into()),
                 created_at: Set(now),

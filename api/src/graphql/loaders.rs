@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, marker::PhantomData, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use raccordo_entities::{
     activity, agency, case_exploitation, case_note, case_phase_change, consent, network_member,
     project, project_ente, protocol_signatory, referral_interview, shelter,
@@ -67,7 +67,9 @@ where
             .order_by_asc(self.order)
             .all(&self.db)
             .await?;
-        let mut out: HashMap<String, Vec<E::Model>> = HashMap::new();
+        // Every key gets an entry, empty when it has no rows, so the cache answers it too.
+        let mut out: HashMap<String, Vec<E::Model>> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
         for m in rows {
             if let Some(k) = key_of::<E>(&m, self.key) {
                 out.entry(k).or_default().push(m);
@@ -77,17 +79,18 @@ where
     }
 }
 
-fn one<E: EntityTrait>(db: &DatabaseConnection, key: E::Column) -> DataLoader<OneBy<E>>
+fn one<E: EntityTrait>(db: &DatabaseConnection, key: E::Column) -> Cached<OneBy<E>>
 where
     E::Model: Sync,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         OneBy {
             db: db.clone(),
             key,
             _entity: PhantomData,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }
 
@@ -95,11 +98,11 @@ fn many<E: EntityTrait>(
     db: &DatabaseConnection,
     key: E::Column,
     order: E::Column,
-) -> DataLoader<ManyBy<E>>
+) -> Cached<ManyBy<E>>
 where
     E::Model: Sync,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         ManyBy {
             db: db.clone(),
             key,
@@ -107,23 +110,28 @@ where
             _entity: PhantomData,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }
 
+/// A loader whose answers are kept for the rest of the request, so a page can be primed in one
+/// batch per relation and its fields then read from the cache.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
 /// The loaders of one request.
 pub struct Loaders {
-    pub agency: DataLoader<OneBy<agency::Entity>>,
-    pub project: DataLoader<OneBy<project::Entity>>,
-    pub shelter: DataLoader<OneBy<shelter::Entity>>,
-    pub consent: DataLoader<OneBy<consent::Entity>>,
-    pub notes: DataLoader<ManyBy<case_note::Entity>>,
-    pub activities: DataLoader<ManyBy<activity::Entity>>,
-    pub history: DataLoader<ManyBy<case_phase_change::Entity>>,
-    pub exploitation: DataLoader<ManyBy<case_exploitation::Entity>>,
-    pub interviews: DataLoader<ManyBy<referral_interview::Entity>>,
-    pub network_members: DataLoader<ManyBy<network_member::Entity>>,
-    pub signatories: DataLoader<ManyBy<protocol_signatory::Entity>>,
-    pub project_enti: DataLoader<ManyBy<project_ente::Entity>>,
+    pub agency: Cached<OneBy<agency::Entity>>,
+    pub project: Cached<OneBy<project::Entity>>,
+    pub shelter: Cached<OneBy<shelter::Entity>>,
+    pub consent: Cached<OneBy<consent::Entity>>,
+    pub notes: Cached<ManyBy<case_note::Entity>>,
+    pub activities: Cached<ManyBy<activity::Entity>>,
+    pub history: Cached<ManyBy<case_phase_change::Entity>>,
+    pub exploitation: Cached<ManyBy<case_exploitation::Entity>>,
+    pub interviews: Cached<ManyBy<referral_interview::Entity>>,
+    pub network_members: Cached<ManyBy<network_member::Entity>>,
+    pub signatories: Cached<ManyBy<protocol_signatory::Entity>>,
+    pub project_enti: Cached<ManyBy<project_ente::Entity>>,
 }
 
 impl Loaders {
@@ -167,5 +175,84 @@ impl Loaders {
                 project_ente::Column::AgencyId,
             ),
         }
+    }
+}
+
+impl Loaders {
+    /// Loads, in one batch per relation, what the fields selected under `node` will ask for a
+    /// page of cases, so that the page costs the same statements whatever its size and no
+    /// sibling waits for a batching window. Reading fields then hits the request's cache.
+    pub async fn prime_cases(
+        &self,
+        node: async_graphql::Lookahead<'_>,
+        rows: &[raccordo_entities::case::Model],
+    ) -> Result<(), Arc<DbErr>> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let wants = |f: &str| node.field(f).exists();
+        let (notes, history, ..) = futures::try_join!(
+            async {
+                match wants("notes") {
+                    true => self.notes.load_many(ids.clone()).await,
+                    false => Ok(HashMap::new()),
+                }
+            },
+            async {
+                match wants("history") {
+                    true => self.history.load_many(ids.clone()).await,
+                    false => Ok(HashMap::new()),
+                }
+            },
+            async {
+                if wants("activities") {
+                    self.activities.load_many(ids.clone()).await?;
+                }
+                Ok(())
+            },
+            async {
+                if wants("exploitation") {
+                    self.exploitation.load_many(ids.clone()).await?;
+                }
+                Ok(())
+            },
+            async {
+                if wants("project") {
+                    self.project
+                        .load_many(rows.iter().filter_map(|r| r.project_id.clone()))
+                        .await?;
+                }
+                Ok(())
+            },
+            async {
+                if wants("shelter") {
+                    self.shelter
+                        .load_many(rows.iter().filter_map(|r| r.shelter_id.clone()))
+                        .await?;
+                }
+                Ok(())
+            },
+        )?;
+        // Second level: every agency the page will name (owners, note authors, who changed a phase).
+        let mut agencies: Vec<String> = Vec::new();
+        if wants("owner") {
+            agencies.extend(rows.iter().map(|r| r.owner_id.clone()));
+        }
+        agencies.extend(
+            notes
+                .values()
+                .flatten()
+                .map(|n: &case_note::Model| n.author_agency_id.clone()),
+        );
+        agencies.extend(
+            history
+                .values()
+                .flatten()
+                .map(|h: &case_phase_change::Model| h.agency_id.clone()),
+        );
+        if !agencies.is_empty() {
+            agencies.sort();
+            agencies.dedup();
+            self.agency.load_many(agencies).await?;
+        }
+        Ok(())
     }
 }

@@ -3,11 +3,12 @@
 pub mod enums;
 pub mod loaders;
 pub(crate) mod mutation;
+mod network_query;
 mod pagination;
 mod query;
 pub mod scalars;
 mod sharing_query;
-mod statistics;
+pub(crate) mod statistics;
 pub mod types;
 
 use async_graphql::{Context, EmptySubscription, Schema};
@@ -16,13 +17,14 @@ use crate::{access::RequestContext, state::AppState};
 pub use loaders::Loaders;
 pub(crate) use mutation::cases::{open_case, CaseInput};
 pub use mutation::MutationRoot;
+pub(crate) use query::CaseFilter;
 pub use query::QueryRoot;
 
 /// The hub's schema.
 pub type HubSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema around the application state.
-pub fn build_schema(state: AppState) -> HubSchema {
+pub fn build_schema(state: AppState, limits: &crate::limits::Limits) -> HubSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -30,6 +32,10 @@ pub fn build_schema(state: AppState) -> HubSchema {
     )
     .data(state)
     .disable_suggestions()
+    .limit_depth(limits.depth)
+    .limit_complexity(limits.complexity)
+    .limit_directives(limits.directives)
+    .limit_recursive_depth(64)
     .finish()
 }
 

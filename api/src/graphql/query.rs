@@ -6,7 +6,7 @@ use raccordo_entities::{
     access_log, agency, case, case_exploitation, collaboration, network, project, protocol,
     referral, shelter,
 };
-use raccordo_policies::{CaseAction, FieldClass, NetworkClass};
+use raccordo_policies::{CaseAction, FieldClass, NetworkClass, RelationshipSet};
 use sea_orm::{
     sea_query::{Expr, Query},
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -56,6 +56,8 @@ pub struct CaseFilter {
     pub opened_from: Option<Date>,
     /// Cases opened on or before this date.
     pub opened_to: Option<Date>,
+    /// Cases to which the viewer's agency has this relationship (e.g. a CAV's `JOINT` cases).
+    pub relationship: Option<super::enums::Relationship>,
 }
 
 /// Filters on referrals.
@@ -75,12 +77,21 @@ pub struct ReferralFilter {
     pub received_from: Option<Date>,
     /// Received on or before this date.
     pub received_to: Option<Date>,
+    /// Only referrals still open (received, scheduled or in progress): the queue (coda).
+    pub open: Option<bool>,
 }
+
+/// Statuses of a referral still waiting for the ente's work: the queue (coda).
+pub const OPEN_REFERRAL_STATUSES: [&str; 3] = ["RECEIVED", "SCHEDULED", "IN_PROGRESS"];
 
 /// The root of every read.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(CoreQuery, super::sharing_query::SharingQuery);
+pub struct QueryRoot(
+    CoreQuery,
+    super::sharing_query::SharingQuery,
+    super::network_query::NetworkQuery,
+);
 
 /// Reads of cases, referrals, statistics and the network.
 #[derive(Default)]
@@ -216,6 +227,17 @@ pub(crate) fn case_filter_condition(
             ));
         }
     }
+    if let Some(rel) = filter.relationship {
+        let state = ctx.state();
+        let agency = principal.agency_id().unwrap_or_default();
+        let only = RelationshipSet::empty().with(rel.into());
+        cond = cond.add(visible_cases_condition(
+            &state.policy,
+            agency,
+            only,
+            ctx.request().now,
+        ));
+    }
     Ok(cond)
 }
 
@@ -244,6 +266,11 @@ pub(crate) fn referral_filter_condition(filter: &ReferralFilter) -> ApiResult<Co
     if let Some(d) = filter.received_to {
         cond = cond.add(referral::Column::ReceivedOn.lte(d.0));
     }
+    match filter.open {
+        Some(true) => cond = cond.add(referral::Column::Status.is_in(OPEN_REFERRAL_STATUSES)),
+        Some(false) => cond = cond.add(referral::Column::Status.is_not_in(OPEN_REFERRAL_STATUSES)),
+        None => {}
+    }
     if let (Some(from), Some(to)) = (filter.received_from, filter.received_to) {
         if to < from {
             return Err(ApiError::validation(
@@ -256,7 +283,7 @@ pub(crate) fn referral_filter_condition(filter: &ReferralFilter) -> ApiResult<Co
 }
 
 /// Requires a partner allowed to read network data of `class`.
-fn require_network(ctx: &Context<'_>, class: NetworkClass) -> ApiResult<()> {
+pub(crate) fn require_network(ctx: &Context<'_>, class: NetworkClass) -> ApiResult<()> {
     let request = ctx.request();
     request.require()?;
     if ctx
@@ -317,6 +344,7 @@ impl CoreQuery {
     }
 
     /// The cases the viewer may see, a page at a time.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
@@ -348,6 +376,12 @@ impl CoreQuery {
         rows.truncate(limit as usize);
         let decided =
             access::decide_cases(&state.db, &state.policy, principal, rows, request.now).await?;
+        let node = ctx.look_ahead().field("edges").field("node");
+        let visible: Vec<case::Model> = decided.iter().map(|(row, _)| row.clone()).collect();
+        ctx.loaders()
+            .prime_cases(node, &visible)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
         let edges: Vec<CaseEdge> = decided
             .into_iter()
             .map(|(row, access)| CaseEdge {
@@ -382,6 +416,7 @@ impl CoreQuery {
     }
 
     /// The referrals the viewer sent or received, a page at a time.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
     async fn referrals(
         &self,
         ctx: &Context<'_>,
@@ -469,8 +504,12 @@ impl CoreQuery {
         group_by: Vec<super::enums::CaseDimension>,
         filter: Option<CaseFilter>,
         scope: Option<super::enums::StatisticsScope>,
+        #[graphql(
+            desc = "Count as of the end of this day, from the case history: only cases opened by then; PHASE is the phase held then (CLOSED when closed by then) and OUTCOME only for cases closed by then. Other dimensions are not historised and count with their current value."
+        )]
+        as_of: Option<Date>,
     ) -> ApiResult<Vec<StatCell>> {
-        statistics::cases(ctx, group_by, filter.unwrap_or_default(), scope).await
+        statistics::cases(ctx, group_by, filter.unwrap_or_default(), scope, as_of).await
     }
 
     /// Counts of referrals grouped by one or two dimensions, exact or suppressed as the protocol says.
@@ -480,8 +519,24 @@ impl CoreQuery {
         group_by: Vec<super::enums::ReferralDimension>,
         filter: Option<ReferralFilter>,
         scope: Option<super::enums::StatisticsScope>,
+        #[graphql(
+            desc = "Count as of the end of this day: only referrals received by then. Statuses are not historised, only dates: a referral concluded after this day counts as open (IN_PROGRESS when interviewed by then, else RECEIVED) with no outcome yet; the others count with their current status."
+        )]
+        as_of: Option<Date>,
     ) -> ApiResult<Vec<StatCell>> {
-        statistics::referrals(ctx, group_by, filter.unwrap_or_default(), scope).await
+        statistics::referrals(ctx, group_by, filter.unwrap_or_default(), scope, as_of).await
+    }
+
+    /// A project's expected results against what its rows say was achieved in a period: exact
+    /// for the project's coordination and enti, small values suppressed for the other partners.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project.")] project_id: ID,
+        #[graphql(desc = "First day of the period.")] from: Date,
+        #[graphql(desc = "Last day of the period (not before `from`).")] to: Date,
+    ) -> ApiResult<Vec<statistics::Indicator>> {
+        statistics::indicators::indicators(ctx, project_id, from, to).await
     }
 
     /// Protected shelters counted per province (partners only): the addresses stay with their
@@ -525,6 +580,26 @@ impl CoreQuery {
             .all(&ctx.state().db)
             .await?;
         Ok(rows.into_iter().map(Shelter).collect())
+    }
+
+    /// The queue (coda) of open referrals per target ente and province, counted under the
+    /// statistics rules: exact for the viewer's own (scope MINE), suppressed across the network.
+    async fn referral_queue(
+        &self,
+        ctx: &Context<'_>,
+        province: Option<String>,
+        scope: Option<super::enums::StatisticsScope>,
+    ) -> ApiResult<Vec<StatCell>> {
+        let filter = ReferralFilter {
+            province,
+            open: Some(true),
+            ..Default::default()
+        };
+        let dims = vec![
+            super::enums::ReferralDimension::Target,
+            super::enums::ReferralDimension::Province,
+        ];
+        statistics::referrals(ctx, dims, filter, scope, None).await
     }
 
     /// The territorial networks (partners only).

@@ -11,7 +11,7 @@ use super::{
     ContextExt,
 };
 use crate::{
-    access::{self, active_consent, active_share, Principal, RequestContext},
+    access::{self, active_consent, active_share, pending_transfer, Principal, RequestContext},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -93,7 +93,9 @@ impl SharingView {
         side.add(active_share(now))
     }
 
-    fn transfer_condition(&self) -> Condition {
+    /// Pending transfers still backed by their `TRANSFER` consent, by the same rule that gives
+    /// the receiver its relationship: a transfer whose consent was revoked is listed to nobody.
+    fn transfer_condition(&self, today: chrono::NaiveDate) -> Condition {
         let column = if self.with_me {
             transfer::Column::ToId
         } else {
@@ -101,7 +103,7 @@ impl SharingView {
         };
         Condition::all()
             .add(column.eq(self.agency.as_str()))
-            .add(transfer::Column::Status.eq("REQUESTED"))
+            .add(pending_transfer(today))
     }
 
     fn referral_condition(&self) -> Condition {
@@ -140,7 +142,7 @@ impl SharingView {
                 .count(&state.db)
                 .await? as i64,
             transfers: transfer::Entity::find()
-                .filter(self.transfer_condition())
+                .filter(self.transfer_condition(ctx.request().today()))
                 .count(&state.db)
                 .await? as i64,
             referrals: referrals as i64,
@@ -165,7 +167,7 @@ impl SharingView {
     async fn transfers(&self, ctx: &Context<'_>, first: Option<i32>) -> ApiResult<Vec<Transfer>> {
         let limit = super::pagination::page_size(first)?;
         let rows = transfer::Entity::find()
-            .filter(self.transfer_condition())
+            .filter(self.transfer_condition(ctx.request().today()))
             .order_by_asc(transfer::Column::CreatedAt)
             .paginate(&ctx.state().db, limit)
             .fetch_page(0)

@@ -4,7 +4,9 @@
 //! appends its access-log entry in the same transaction.
 
 mod admin;
+mod case_input;
 pub(crate) mod cases;
+pub(crate) mod import;
 mod pathway;
 mod referrals;
 mod sharing;
@@ -23,6 +25,7 @@ pub struct MutationRoot(
     pathway::PathwayMutation,
     sharing::SharingMutation,
     referrals::ReferralMutation,
+    import::ImportMutation,
 );
 
 /// An access-log entry for a change made by `principal`.

@@ -4,7 +4,7 @@
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{NaiveDate, Utc};
 use raccordo_entities::{agency, project, referral, referral_interview};
-use raccordo_policies::{AgencyKind, ClassSet, RelationshipSet};
+use raccordo_policies::{AgencyKind, ClassSet, Policy, RelationshipSet};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use super::{
@@ -130,11 +130,14 @@ async fn open_adhesion_case<C: ConnectionTrait>(
     r: &referral::Model,
     on: NaiveDate,
 ) -> ApiResult<String> {
-    let short: String =
-        r.id.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(8)
-            .collect();
+    // A fresh code, not derived from the referral's id: the requester must not be able to link
+    // the case to its referral if it ever gets a relationship to the case.
+    let short: String = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .chars()
+        .take(10)
+        .collect();
     let mut input = CaseInput::new(
         format!("REF-{}", short.to_uppercase()),
         CasePhase::ProntoIntervento,
@@ -146,6 +149,95 @@ async fn open_adhesion_case<C: ConnectionTrait>(
     input.emersion_channel = Some(EmersionChannel::AssessmentService);
     input.emersion_province = r.province.clone();
     open_case(db, principal, &r.target_id, &input, on, "createCase").await
+}
+
+/// Sends a referral from `requester` in the caller's transaction: validates the input, checks
+/// the target (an enabled agency the protocol lets receive referrals) and the project, writes the
+/// referral as `RECEIVED` and its access-log entry. The caller has checked that the viewer may
+/// send referrals (`may_create_referral`). Shared by `createReferral` and the CSV import.
+pub(crate) async fn open_referral<C: ConnectionTrait>(
+    db: &C,
+    policy: &Policy,
+    principal: &Principal,
+    requester: &str,
+    input: &ReferralInput,
+    today: NaiveDate,
+    operation: &str,
+) -> ApiResult<referral::Model> {
+    validate::not_future("input.receivedOn", input.received_on.0, today)?;
+    let target = agency::Entity::find_by_id(input.target.to_string())
+        .one(db)
+        .await?
+        .filter(|a| {
+            !a.disabled
+                && a.kind
+                    .parse::<AgencyKind>()
+                    .is_ok_and(|k| policy.may_receive_referral(k))
+        })
+        .ok_or_else(|| {
+            ApiError::validation("input.target", "names no anti-trafficking ente of the hub")
+        })?;
+    if let Some(p) = &input.project_id {
+        if project::Entity::find_by_id(p.to_string())
+            .one(db)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::validation(
+                "input.projectId",
+                "names a project the hub does not know",
+            ));
+        }
+    }
+    let now = Utc::now();
+    let id = new_id();
+    let row = referral::ActiveModel {
+        id: Set(id.clone()),
+        requested_by_id: Set(requester.to_string()),
+        target_id: Set(target.id.clone()),
+        project_id: Set(input.project_id.as_ref().map(|p| p.to_string())),
+        received_on: Set(input.received_on.0),
+        province: Set(input
+            .province
+            .as_deref()
+            .map(|p| validate::province("input.province", p))
+            .transpose()?
+            .or(target.province.clone())),
+        status: Set(ReferralStatus::Received.as_str().into()),
+        scheduled_on: Set(None),
+        concluded_on: Set(None),
+        subject_ref: Set(validate::opt_text("input.subjectRef", &input.subject_ref)?),
+        subject_gender: Set(input.subject_gender.map(|g| g.as_str().into())),
+        subject_nationality: Set(input
+            .subject_nationality
+            .as_deref()
+            .map(|n| validate::nationality("input.subjectNationality", n))
+            .transpose()?),
+        outcome: Set(None),
+        programme_adhesion: Set(None),
+        outcome_note: Set(None),
+        case_id: Set(None),
+        version: Set(1),
+        created_by: Set(principal.user_id.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = referral::Entity::insert(row)
+        .exec_with_returning(db)
+        .await?;
+    audit::append(
+        db,
+        vec![change_entry(
+            principal,
+            None,
+            operation,
+            RelationshipSet::empty(),
+            ClassSet::empty(),
+            Some(format!("referral {id}")),
+        )],
+    )
+    .await?;
+    Ok(model)
 }
 
 #[derive(Default)]
@@ -162,84 +254,20 @@ impl ReferralMutation {
         let request = ctx.request();
         let (principal, agency_id) = request.require_agency()?;
         let state = ctx.state();
-        let viewer = principal.viewer();
-        if !state.policy.may_create_referral(&viewer) {
+        if !state.policy.may_create_referral(&principal.viewer()) {
             return Err(ApiError::Forbidden(
                 "the protocol does not let your agency or role send referrals".into(),
             ));
         }
-        validate::not_future("input.receivedOn", input.received_on.0, request.today())?;
         let w = state.write().await?;
-        let target = agency::Entity::find_by_id(input.target.to_string())
-            .one(&w.txn)
-            .await?
-            .filter(|a| {
-                !a.disabled
-                    && a.kind
-                        .parse::<AgencyKind>()
-                        .is_ok_and(|k| state.policy.may_receive_referral(k))
-            })
-            .ok_or_else(|| {
-                ApiError::validation("input.target", "names no anti-trafficking ente of the hub")
-            })?;
-        if let Some(p) = &input.project_id {
-            if project::Entity::find_by_id(p.to_string())
-                .one(&w.txn)
-                .await?
-                .is_none()
-            {
-                return Err(ApiError::validation(
-                    "input.projectId",
-                    "names a project the hub does not know",
-                ));
-            }
-        }
-        let now = Utc::now();
-        let id = new_id();
-        let row = referral::ActiveModel {
-            id: Set(id.clone()),
-            requested_by_id: Set(agency_id.to_string()),
-            target_id: Set(target.id.clone()),
-            project_id: Set(input.project_id.map(|p| p.to_string())),
-            received_on: Set(input.received_on.0),
-            province: Set(input
-                .province
-                .as_deref()
-                .map(|p| validate::province("input.province", p))
-                .transpose()?
-                .or(target.province.clone())),
-            status: Set(ReferralStatus::Received.as_str().into()),
-            scheduled_on: Set(None),
-            concluded_on: Set(None),
-            subject_ref: Set(validate::opt_text("input.subjectRef", &input.subject_ref)?),
-            subject_gender: Set(input.subject_gender.map(|g| g.as_str().into())),
-            subject_nationality: Set(input
-                .subject_nationality
-                .as_deref()
-                .map(|n| validate::nationality("input.subjectNationality", n))
-                .transpose()?),
-            outcome: Set(None),
-            programme_adhesion: Set(None),
-            outcome_note: Set(None),
-            case_id: Set(None),
-            version: Set(1),
-            created_by: Set(principal.user_id.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        let model = referral::Entity::insert(row)
-            .exec_with_returning(&w.txn)
-            .await?;
-        audit::append(
+        let model = open_referral(
             &w.txn,
-            vec![change_entry(
-                principal,
-                None,
-                "createReferral",
-                RelationshipSet::empty(),
-                ClassSet::empty(),
-                Some(format!("referral {id}")),
-            )],
+            &state.policy,
+            principal,
+            agency_id,
+            &input,
+            request.today(),
+            "createReferral",
         )
         .await?;
         w.commit().await?;

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Object, ID};
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
-use raccordo_entities::{agency, case, consent, share, transfer};
+use raccordo_entities::{agency, case, consent, share, shelter, transfer};
 use raccordo_policies::{AgencyKind, CaseAction, ClassSet, DataClass, Relationship};
 use sea_orm::{
     sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -80,7 +80,14 @@ async fn case_of<C: ConnectionTrait>(
 }
 
 fn end_of_day(d: NaiveDate) -> chrono::DateTime<Utc> {
-    (d + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()
+    // The share ends when that day ends in Italy.
+    let next = (d + Duration::days(1)).and_time(NaiveTime::MIN);
+    match next.and_local_timezone(chrono_tz::Europe::Rome) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.with_timezone(&Utc)
+        }
+        chrono::LocalResult::None => next.and_utc(),
+    }
 }
 
 #[derive(Default)]
@@ -486,6 +493,62 @@ impl SharingMutation {
     async fn reject_transfer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Transfer> {
         decide(ctx, &id, false).await
     }
+
+    /// Withdraws a pending transfer request (a coordinator of the agency that made it).
+    async fn cancel_transfer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Transfer> {
+        let request = ctx.request();
+        let principal = request.require()?;
+        let state = ctx.state();
+        let w = state.write().await?;
+        let row = transfer::Entity::find_by_id(id.to_string())
+            .one(&w.txn)
+            .await?
+            .ok_or(ApiError::NotFound("transfer"))?;
+        let (_, access) =
+            case_of(&w.txn, state, request, principal, &row.case_id, "transfer").await?;
+        if principal.agency_id() != Some(row.from_id.as_str())
+            || !state.policy.may(
+                &principal.viewer(),
+                access.rels,
+                CaseAction::RequestTransfer,
+            )
+        {
+            return Err(ApiError::Forbidden(
+                "only a coordinator of the agency that requested the transfer can cancel it".into(),
+            ));
+        }
+        if row.status != "REQUESTED" {
+            return Err(ApiError::validation(
+                "id",
+                format!("the transfer is {}, not pending", row.status.to_lowercase()),
+            ));
+        }
+        let now = Utc::now();
+        let model = transfer::Entity::update(transfer::ActiveModel {
+            id: Set(row.id.clone()),
+            status: Set("CANCELLED".into()),
+            decided_at: Set(Some(now)),
+            decided_by: Set(Some(principal.user_id.clone())),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&w.txn)
+        .await?;
+        audit::append(
+            &w.txn,
+            vec![change_entry(
+                principal,
+                Some(&row.case_id),
+                "cancelTransfer",
+                access.rels,
+                ClassSet::empty().with(DataClass::Base),
+                None,
+            )],
+        )
+        .await?;
+        w.commit().await?;
+        Ok(Transfer(model))
+    }
 }
 
 async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer> {
@@ -497,21 +560,21 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
         .one(&w.txn)
         .await?
         .ok_or(ApiError::NotFound("transfer"))?;
-    // Only the receiving ente decides; anyone else (even the sender) finds no such request to decide.
-    if principal.agency_id() != Some(row.to_id.as_str()) {
-        return Err(ApiError::NotFound("transfer"));
-    }
-    if row.status != "REQUESTED" {
+    // A transfer exists for the viewer only through its case: hidden case, no transfer.
+    let (case_row, access) =
+        case_of(&w.txn, state, request, principal, &row.case_id, "transfer").await?;
+    let is_receiver = principal.agency_id() == Some(row.to_id.as_str());
+    // The receiver may learn where its own request stands; nobody else decides it.
+    if is_receiver && row.status != "REQUESTED" {
         return Err(ApiError::validation(
             "id",
             format!("the transfer is {}, not pending", row.status.to_lowercase()),
         ));
     }
-    let (case_row, access) =
-        case_of(&w.txn, state, request, principal, &row.case_id, "transfer").await?;
-    if !state
-        .policy
-        .may(&principal.viewer(), access.rels, CaseAction::DecideTransfer)
+    if !is_receiver
+        || !state
+            .policy
+            .may(&principal.viewer(), access.rels, CaseAction::DecideTransfer)
     {
         return Err(ApiError::Forbidden(
             "only a coordinator of the receiving agency can decide a transfer".into(),
@@ -530,7 +593,32 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
     .exec(&w.txn)
     .await?;
     if accept {
+        let clash = case::Entity::find()
+            .filter(case::Column::OwnerId.eq(row.to_id.as_str()))
+            .filter(case::Column::Code.eq(case_row.code.as_str()))
+            .one(&w.txn)
+            .await?;
+        if clash.is_some() {
+            return Err(ApiError::validation(
+                "id",
+                "your agency already holds a case with the same code",
+            ));
+        }
+        // The shelter's address belongs to the old owner's agency: the new owner records its own.
+        let keeps_shelter = match &case_row.shelter_id {
+            Some(s) => shelter::Entity::find_by_id(s.clone())
+                .one(&w.txn)
+                .await?
+                .is_some_and(|s| s.owner_id == row.to_id),
+            None => true,
+        };
+        let shelter_value: Option<String> = if keeps_shelter {
+            case_row.shelter_id.clone()
+        } else {
+            None
+        };
         case::Entity::update_many()
+            .col_expr(case::Column::ShelterId, Expr::value(shelter_value))
             .col_expr(case::Column::OwnerId, Expr::value(row.to_id.clone()))
             .col_expr(
                 case::Column::Version,

@@ -8,10 +8,9 @@ pub mod network;
 pub mod referral;
 pub mod sharing;
 
-use async_graphql::{dataloader::DataLoader, Context};
-use raccordo_entities::agency as agency_row;
+use async_graphql::Context;
 
-use super::{loaders::OneBy, ContextExt};
+use super::ContextExt;
 use crate::error::{ApiError, ApiResult};
 use agency::Agency;
 
@@ -29,7 +28,7 @@ pub(crate) async fn load_agency(ctx: &Context<'_>, id: &str) -> ApiResult<Agency
 
 /// Loads several agencies by id, in the order given.
 pub(crate) async fn load_agencies(ctx: &Context<'_>, ids: Vec<String>) -> ApiResult<Vec<Agency>> {
-    let loader: &DataLoader<OneBy<agency_row::Entity>> = &ctx.loaders().agency;
+    let loader = &ctx.loaders().agency;
     let map = loader
         .load_many(ids.clone())
         .await

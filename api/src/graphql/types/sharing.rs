@@ -116,7 +116,9 @@ impl Share {
     }
     /// Last day of the share.
     async fn expires_on(&self) -> Option<Date> {
-        self.row.expires_at.map(|e| Date(e.date_naive()))
+        self.row
+            .expires_at
+            .map(|e| Date(crate::access::local_date(e - chrono::Duration::seconds(1))))
     }
     /// Exact moment the share ends.
     async fn expires_at(&self) -> Option<crate::graphql::scalars::DateTime> {
@@ -124,7 +126,9 @@ impl Share {
     }
     /// When it was revoked.
     async fn revoked_on(&self) -> Option<Date> {
-        self.row.revoked_at.map(|e| Date(e.date_naive()))
+        self.row
+            .revoked_at
+            .map(|e| Date(crate::access::local_date(e)))
     }
     /// Whether it gives access right now.
     async fn active(&self) -> bool {

@@ -1,0 +1,247 @@
+//! Case counts, now or "as of" a date.
+//!
+//! Without a date a case counts with its current values. With `as_of`:
+//!
+//! - only cases opened on or before `as_of` count;
+//! - `PHASE` is `CLOSED` when the case was closed on or before `as_of`, else the `toPhase` of its
+//!   latest phase change recorded on or before the end of that day (UTC); a case whose history
+//!   starts later (a case entered after the fact) takes its first recorded phase, and a case with
+//!   no history its current phase;
+//! - `OUTCOME` is the outcome of cases closed on or before `as_of`, `UNKNOWN` for the others;
+//! - the `phase` filter matches the phase as of that date;
+//! - every other dimension (nationality, permits, owner...) is not historised and counts with its
+//!   current value.
+//!
+//! With a `period` (the report and the indicators), only the cases in assistance at some time in
+//! it count (opened on or before its last day, not closed before its first), as of its last day.
+
+use chrono::NaiveDate;
+use raccordo_entities::{case, case_exploitation, case_phase_change, project};
+use raccordo_policies::AgencyKind;
+use sea_orm::{
+    sea_query::{Alias, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr},
+    ColumnTrait, Condition, ConnectionTrait,
+};
+
+use super::{
+    cells,
+    sql::{end_of, grouped, scalar, ROW_ID},
+    Grant,
+};
+use crate::{
+    error::{ApiError, ApiResult},
+    graphql::{enums::CaseDimension, query::CaseFilter, types::misc::StatCell},
+    validate,
+};
+
+/// A period of assistance: first and last day, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+}
+
+/// What to count.
+pub struct CaseQuery<'a> {
+    /// One or two dimensions (checked by the caller).
+    pub dims: &'a [CaseDimension],
+    /// Filters on all rows.
+    pub filter: &'a CaseFilter,
+    /// Count as of the end of this day.
+    pub as_of: Option<NaiveDate>,
+    /// Count only cases in assistance in this period, as of its last day (wins over `as_of`).
+    pub period: Option<Period>,
+}
+
+impl CaseQuery<'_> {
+    fn as_of(&self) -> Option<NaiveDate> {
+        self.period.map(|p| p.to).or(self.as_of)
+    }
+}
+
+fn col(c: case::Column) -> SimpleExpr {
+    Expr::col((case::Entity, c)).into()
+}
+
+/// The phase of the case as of the end of `day` (see the module's documentation).
+pub(crate) fn phase_as_of(day: NaiveDate) -> SimpleExpr {
+    let h = Alias::new("h");
+    let history = |latest_by: Option<NaiveDate>| {
+        let mut q = Query::select();
+        q.column((h.clone(), case_phase_change::Column::ToPhase))
+            .from_as(case_phase_change::Entity, h.clone())
+            .and_where(
+                Expr::col((h.clone(), case_phase_change::Column::CaseId))
+                    .equals((case::Entity, case::Column::Id)),
+            );
+        match latest_by {
+            Some(d) => q
+                .and_where(Expr::col((h.clone(), case_phase_change::Column::At)).lt(end_of(d)))
+                .order_by((h.clone(), case_phase_change::Column::At), Order::Desc),
+            None => q.order_by((h.clone(), case_phase_change::Column::At), Order::Asc),
+        };
+        q.limit(1);
+        scalar(q)
+    };
+    Expr::case(
+        Expr::col((case::Entity, case::Column::ClosedOn)).lte(day),
+        Expr::val("CLOSED"),
+    )
+    .finally(Func::coalesce([
+        history(Some(day)),
+        history(None),
+        col(case::Column::Phase),
+    ]))
+    .into()
+}
+
+/// The outcome of cases closed on or before `day`, NULL for the others.
+fn outcome_as_of(day: NaiveDate) -> SimpleExpr {
+    Expr::case(
+        Expr::col((case::Entity, case::Column::ClosedOn)).lte(day),
+        col(case::Column::Outcome),
+    )
+    .into()
+}
+
+fn key(dim: CaseDimension, as_of: Option<NaiveDate>) -> SimpleExpr {
+    match (dim, as_of) {
+        (CaseDimension::Phase, Some(d)) => phase_as_of(d),
+        (CaseDimension::Outcome, Some(d)) => outcome_as_of(d),
+        (CaseDimension::Province, _) => col(case::Column::EmersionProvince),
+        (CaseDimension::Nationality, _) => col(case::Column::Nationality),
+        (CaseDimension::Gender, _) => col(case::Column::Gender),
+        (CaseDimension::Exploitation, _) => Expr::col((
+            case_exploitation::Entity,
+            case_exploitation::Column::Exploitation,
+        ))
+        .into(),
+        (CaseDimension::PermitAtStart, _) => col(case::Column::PermitAtStart),
+        (CaseDimension::PermitCurrent, _) => col(case::Column::PermitCurrent),
+        (CaseDimension::EmersionChannel, _) => col(case::Column::EmersionChannel),
+        (CaseDimension::Phase, None) => col(case::Column::Phase),
+        (CaseDimension::Outcome, None) => col(case::Column::Outcome),
+        (CaseDimension::Owner, _) => col(case::Column::OwnerId),
+    }
+}
+
+/// A case filter as plain conditions on all rows (statistics count rows the viewer cannot read
+/// one by one; suppression, not row visibility, protects them). `phase` is the expression the
+/// `phase` filter compares (the current phase, or the phase as of a date).
+pub(crate) fn plain_case_filter(f: &CaseFilter, phase: SimpleExpr) -> ApiResult<Condition> {
+    let mut c = Condition::all();
+    if let Some(p) = &f.project {
+        c = c.add(case::Column::ProjectId.eq(p.as_str()));
+    }
+    if let Some(p) = f.phase {
+        c = c.add(Expr::expr(phase).eq(p.as_str()));
+    }
+    if let Some(o) = &f.owner {
+        c = c.add(case::Column::OwnerId.eq(o.as_str()));
+    }
+    if let Some(n) = &f.nationality {
+        c = c.add(case::Column::Nationality.eq(validate::nationality("filter.nationality", n)?));
+    }
+    if let Some(g) = f.gender {
+        c = c.add(case::Column::Gender.eq(g.as_str()));
+    }
+    if let Some(e) = f.exploitation {
+        let sub = Query::select()
+            .column(case_exploitation::Column::CaseId)
+            .from(case_exploitation::Entity)
+            .and_where(case_exploitation::Column::Exploitation.eq(e.as_str()))
+            .to_owned();
+        c = c.add(case::Column::Id.in_subquery(sub));
+    }
+    if let Some(p) = &f.province {
+        c = c.add(case::Column::EmersionProvince.eq(validate::province("filter.province", p)?));
+    }
+    if let Some(d) = f.opened_from {
+        c = c.add(case::Column::OpenedOn.gte(d.0));
+    }
+    if let Some(d) = f.opened_to {
+        c = c.add(case::Column::OpenedOn.lte(d.0));
+    }
+    if let (Some(a), Some(b)) = (f.opened_from, f.opened_to) {
+        validate::not_before("filter.openedTo", b.0, a.0, "openedFrom")?;
+    }
+    if f.relationship.is_some() {
+        return Err(ApiError::validation(
+            "filter.relationship",
+            "statistics count cases, not your relationships to them",
+        ));
+    }
+    Ok(c)
+}
+
+/// The ids of the projects `agency_id` coordinates.
+pub(crate) fn coordinated_projects(agency_id: &str) -> SelectStatement {
+    Query::select()
+        .column(project::Column::Id)
+        .from(project::Entity)
+        .and_where(project::Column::CoordinatorId.eq(agency_id))
+        .to_owned()
+}
+
+/// The cases a grant counts: all, the viewer's own, or its coordinated projects'.
+pub(crate) fn scope_condition(grant: &Grant) -> Condition {
+    match &grant.mine {
+        None => Condition::all(),
+        Some((agency_id, AgencyKind::Coordinamento)) => Condition::all()
+            .add(case::Column::ProjectId.in_subquery(coordinated_projects(agency_id))),
+        Some((agency_id, _)) => Condition::all().add(case::Column::OwnerId.eq(agency_id.as_str())),
+    }
+}
+
+/// The cases in assistance at some time in `period`.
+pub(crate) fn in_assistance(period: Period) -> Condition {
+    Condition::all()
+        .add(case::Column::OpenedOn.lte(period.to))
+        .add(
+            Condition::any()
+                .add(case::Column::ClosedOn.is_null())
+                .add(case::Column::ClosedOn.gte(period.from)),
+        )
+}
+
+/// Counts cases by the query's dimensions under `grant`: one statement.
+pub async fn count<C: ConnectionTrait>(
+    db: &C,
+    grant: &Grant,
+    q: &CaseQuery<'_>,
+    k: u64,
+) -> ApiResult<Vec<StatCell>> {
+    let as_of = q.as_of();
+    let phase = match as_of {
+        Some(d) => phase_as_of(d),
+        None => col(case::Column::Phase),
+    };
+    let mut cond = plain_case_filter(q.filter, phase)?.add(scope_condition(grant));
+    if let Some(d) = as_of {
+        cond = cond.add(case::Column::OpenedOn.lte(d));
+    }
+    if let Some(p) = q.period {
+        cond = cond.add(in_assistance(p));
+    }
+    let mut inner = Query::select();
+    inner
+        .from(case::Entity)
+        .expr_as(col(case::Column::Id), Alias::new(ROW_ID));
+    for (i, dim) in q.dims.iter().enumerate() {
+        inner.expr_as(key(*dim, as_of), Alias::new(format!("k{i}")));
+    }
+    let joined = q.dims.contains(&CaseDimension::Exploitation);
+    if joined {
+        inner.join(
+            JoinType::LeftJoin,
+            case_exploitation::Entity,
+            Expr::col((case_exploitation::Entity, case_exploitation::Column::CaseId))
+                .equals((case::Entity, case::Column::Id)),
+        );
+    }
+    inner.cond_where(cond);
+    let rows = grouped(db, inner, q.dims.len(), joined).await?;
+    Ok(cells(rows, q.dims.len(), grant.exact, k))
+}

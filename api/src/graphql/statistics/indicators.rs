@@ -1,0 +1,361 @@
+//! `indicators`: a project's expected results (`project_indicators`) against what its rows say
+//! was achieved in a period.
+//!
+//! The achieved value of an indicator comes from its key. Over the project's rows, for the period
+//! `from..=to` ("in assistance": opened on or before `to` and not closed before `from`; an
+//! activity "runs" in the period when it started on or before `to`, or has no start date, and did
+//! not end before `from`):
+//!
+//! | key | achieved |
+//! | --- | --- |
+//! | `persone_in_assistenza` | cases in assistance in the period |
+//! | `alfabetizzazione` | people in assistance with a `LITERACY_COURSE` activity running in the period |
+//! | `formazione_professionalizzante` | people in assistance with a `VOCATIONAL_COURSE` activity running in the period |
+//! | `borse_lavoro` | `WORK_GRANT` activities of people in assistance, running in the period |
+//! | `tirocini_extracurriculari` | `INTERNSHIP` activities of people in assistance, running in the period |
+//! | `nuovi_inserimenti_lavorativi` | `JOB` activities started in the period (a job with no start date is not counted as new) |
+//! | `contributi_alloggio` | `HOUSING` activities started in the period |
+//! | `percorsi_regolarizzazione` | people in assistance whose current permit is recorded and is not `NONE` (a request, an appeal or a permit) |
+//! | `percorsi_psicologici_psichiatrici` | people in assistance with psychological support recorded |
+//! | `autonomia_chiusura` | cases closed in the period with outcome `AUTONOMY` |
+//! | `colloqui_valutazione_filtro` | interviews held in the period for the project's referrals (the hub does not see the segretariato sociale's) |
+//! | `identificate_protezione_internazionale` | the project's referrals concluded in the period with an `IDENTIFIED_*` outcome |
+//! | any other key | not tracked (`tracked: false`, `achieved: null`): outreach, awareness events, trainings, legal advice, the segretariato sociale's identifications... are not rows of the hub |
+//!
+//! Scope: the coordination of the project (a `COORDINAMENTO` coordinating it) and the project's
+//! enti get exact values when the policy gives them exact statistics at scope `MINE`; every other
+//! viewer with statistics at scope `NETWORK` gets suppressed values (achieved from 1 to k−1 is
+//! hidden). No secondary suppression: indicators are not cells of a table with totals.
+//! A few statements per call (the project, the viewer's membership, the indicators, one
+//! aggregate), whatever the number of indicators or rows.
+
+use std::collections::BTreeMap;
+
+use async_graphql::{Context, SimpleObject, ID};
+use raccordo_entities::{
+    activity, case, project, project_ente, project_indicator, referral, referral_interview,
+};
+use raccordo_policies::{AgencyKind, StatsScope};
+use sea_orm::{
+    sea_query::{Alias, Expr, Query, SelectStatement},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
+
+use super::{
+    case_counts::{in_assistance, Period},
+    sql::{count_of, scalar},
+};
+use crate::{
+    access::Principal,
+    error::{ApiError, ApiResult},
+    graphql::{scalars::Date, ContextExt},
+    validate,
+};
+
+/// One expected result of a project, with what the hub's rows say was achieved in a period.
+#[derive(SimpleObject, Clone, Debug, PartialEq)]
+pub struct Indicator {
+    /// Machine name of the indicator, unique within the project (e.g. `persone_in_assistenza`).
+    pub key: String,
+    /// The indicator's wording, as in the project's report.
+    pub label: String,
+    /// The expected (target) value.
+    pub expected: i32,
+    /// What the rows say was achieved in the period; null when the hub does not track this
+    /// indicator, or when the value is suppressed.
+    pub achieved: Option<i32>,
+    /// `achieved / expected`; null when `achieved` is null or nothing is expected.
+    pub ratio: Option<f64>,
+    /// Whether `achieved` is hidden to protect small numbers (ACCESS.md §7).
+    pub suppressed: bool,
+    /// Whether the hub computes this indicator from its rows (see the mapping in the docs).
+    pub tracked: bool,
+}
+
+/// How an indicator's achieved value is computed.
+#[derive(Debug, Clone, Copy)]
+enum Measure {
+    InAssistance,
+    PeopleWithActivity(&'static str),
+    ActivitiesRunning(&'static str),
+    ActivitiesStarted(&'static str),
+    WithPermit,
+    PsychSupport,
+    ClosedWith(&'static str),
+    InterviewsHeld,
+    Identified,
+}
+
+/// The mapping from indicator key to its computation, in the report's order.
+const MAPPING: &[(&str, Measure)] = &[
+    ("persone_in_assistenza", Measure::InAssistance),
+    ("percorsi_psicologici_psichiatrici", Measure::PsychSupport),
+    (
+        "alfabetizzazione",
+        Measure::PeopleWithActivity("LITERACY_COURSE"),
+    ),
+    (
+        "formazione_professionalizzante",
+        Measure::PeopleWithActivity("VOCATIONAL_COURSE"),
+    ),
+    ("borse_lavoro", Measure::ActivitiesRunning("WORK_GRANT")),
+    (
+        "tirocini_extracurriculari",
+        Measure::ActivitiesRunning("INTERNSHIP"),
+    ),
+    (
+        "nuovi_inserimenti_lavorativi",
+        Measure::ActivitiesStarted("JOB"),
+    ),
+    ("contributi_alloggio", Measure::ActivitiesStarted("HOUSING")),
+    ("percorsi_regolarizzazione", Measure::WithPermit),
+    ("autonomia_chiusura", Measure::ClosedWith("AUTONOMY")),
+    ("colloqui_valutazione_filtro", Measure::InterviewsHeld),
+    (
+        "identificate_protezione_internazionale",
+        Measure::Identified,
+    ),
+];
+
+/// Outcomes that identify the person as a victim.
+const IDENTIFIED: [&str; 3] = [
+    "IDENTIFIED_TRAFFICKING",
+    "IDENTIFIED_SEXUAL_EXPLOITATION",
+    "IDENTIFIED_LABOUR_EXPLOITATION",
+];
+
+fn measure_of(key: &str) -> Option<(usize, Measure)> {
+    MAPPING
+        .iter()
+        .enumerate()
+        .find(|(_, (k, _))| *k == key)
+        .map(|(i, (_, m))| (i, *m))
+}
+
+fn cases_of(project: &str, period: Period) -> Condition {
+    Condition::all()
+        .add(case::Column::ProjectId.eq(project))
+        .add(in_assistance(period))
+}
+
+fn case_ids(cond: Condition) -> SelectStatement {
+    Query::select()
+        .column((case::Entity, case::Column::Id))
+        .from(case::Entity)
+        .cond_where(cond)
+        .to_owned()
+}
+
+fn count_cases(cond: Condition) -> SelectStatement {
+    Query::select()
+        .expr(Expr::col((case::Entity, case::Column::Id)).count())
+        .from(case::Entity)
+        .cond_where(cond)
+        .to_owned()
+}
+
+fn activities(kind: &str, cond: Condition, distinct_people: bool) -> SelectStatement {
+    let n = if distinct_people {
+        Expr::col((activity::Entity, activity::Column::CaseId)).count_distinct()
+    } else {
+        Expr::col((activity::Entity, activity::Column::Id)).count()
+    };
+    Query::select()
+        .expr(n)
+        .from(activity::Entity)
+        .cond_where(cond.add(activity::Column::Kind.eq(kind)))
+        .to_owned()
+}
+
+/// The aggregate for one measure.
+fn aggregate(m: Measure, project: &str, period: Period) -> SelectStatement {
+    let running = || {
+        Condition::all()
+            .add(
+                Condition::any()
+                    .add(activity::Column::StartedOn.is_null())
+                    .add(activity::Column::StartedOn.lte(period.to)),
+            )
+            .add(
+                Condition::any()
+                    .add(activity::Column::EndedOn.is_null())
+                    .add(activity::Column::EndedOn.gte(period.from)),
+            )
+            .add(activity::Column::CaseId.in_subquery(case_ids(cases_of(project, period))))
+    };
+    match m {
+        Measure::InAssistance => count_cases(cases_of(project, period)),
+        Measure::WithPermit => count_cases(
+            cases_of(project, period)
+                .add(case::Column::PermitCurrent.is_not_null())
+                .add(case::Column::PermitCurrent.ne("NONE")),
+        ),
+        Measure::PsychSupport => count_cases(
+            cases_of(project, period)
+                .add(case::Column::PsychSupport.is_not_null())
+                .add(case::Column::PsychSupport.ne("")),
+        ),
+        Measure::ClosedWith(outcome) => count_cases(
+            Condition::all()
+                .add(case::Column::ProjectId.eq(project))
+                .add(case::Column::ClosedOn.between(period.from, period.to))
+                .add(case::Column::Outcome.eq(outcome)),
+        ),
+        Measure::PeopleWithActivity(kind) => activities(kind, running(), true),
+        Measure::ActivitiesRunning(kind) => activities(kind, running(), false),
+        Measure::ActivitiesStarted(kind) => activities(
+            kind,
+            Condition::all()
+                .add(activity::Column::StartedOn.between(period.from, period.to))
+                .add(activity::Column::CaseId.in_subquery(case_ids(
+                    Condition::all().add(case::Column::ProjectId.eq(project)),
+                ))),
+            false,
+        ),
+        Measure::InterviewsHeld => Query::select()
+            .expr(Expr::col((referral_interview::Entity, referral_interview::Column::Id)).count())
+            .from(referral_interview::Entity)
+            .and_where(referral_interview::Column::HeldOn.between(period.from, period.to))
+            .and_where(
+                referral_interview::Column::ReferralId.in_subquery(
+                    Query::select()
+                        .column(referral::Column::Id)
+                        .from(referral::Entity)
+                        .and_where(referral::Column::ProjectId.eq(project))
+                        .to_owned(),
+                ),
+            )
+            .to_owned(),
+        Measure::Identified => Query::select()
+            .expr(Expr::col((referral::Entity, referral::Column::Id)).count())
+            .from(referral::Entity)
+            .and_where(referral::Column::ProjectId.eq(project))
+            .and_where(referral::Column::ConcludedOn.between(period.from, period.to))
+            .and_where(referral::Column::Outcome.is_in(IDENTIFIED))
+            .to_owned(),
+    }
+}
+
+/// The achieved value of each tracked key among `keys`, for `project` over `period`, exact:
+/// one statement (one scalar subquery per tracked key).
+pub async fn achieved<C: ConnectionTrait>(
+    db: &C,
+    project: &str,
+    period: Period,
+    keys: &[&str],
+) -> ApiResult<BTreeMap<String, i64>> {
+    let tracked: Vec<(usize, &str, Measure)> = keys
+        .iter()
+        .filter_map(|k| measure_of(k).map(|(i, m)| (i, *k, m)))
+        .collect();
+    if tracked.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut q = Query::select();
+    for (i, _, m) in &tracked {
+        q.expr_as(
+            scalar(aggregate(*m, project, period)),
+            Alias::new(format!("m{i}")),
+        );
+    }
+    let row = db
+        .query_one(db.get_database_backend().build(&q))
+        .await?
+        .ok_or_else(|| ApiError::Internal("the indicators' aggregate answered no row".into()))?;
+    tracked
+        .into_iter()
+        .map(|(i, k, _)| Ok((k.to_string(), count_of(&row, &format!("m{i}"))?)))
+        .collect()
+}
+
+/// Whether `principal` is the project's coordination (a `COORDINAMENTO` coordinating it) or one
+/// of its enti.
+async fn in_project<C: ConnectionTrait>(
+    db: &C,
+    project: &project::Model,
+    principal: &Principal,
+) -> ApiResult<bool> {
+    let Some(agency) = principal.agency_id() else {
+        return Ok(false);
+    };
+    if agency == project.coordinator_id && principal.kind == Some(AgencyKind::Coordinamento) {
+        return Ok(true);
+    }
+    Ok(project_ente::Entity::find()
+        .filter(project_ente::Column::ProjectId.eq(project.id.as_str()))
+        .filter(project_ente::Column::AgencyId.eq(agency))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// `indicators(projectId, from, to)`.
+pub async fn indicators(
+    ctx: &Context<'_>,
+    project_id: ID,
+    from: Date,
+    to: Date,
+) -> ApiResult<Vec<Indicator>> {
+    let state = ctx.state();
+    let request = ctx.request();
+    let viewer = request.viewer();
+    let forbidden =
+        || ApiError::Forbidden("the protocol does not give you a project's indicators".into());
+    let mine = state
+        .policy
+        .statistics(viewer.as_ref(), Some(StatsScope::Mine));
+    let network = state
+        .policy
+        .statistics(viewer.as_ref(), Some(StatsScope::Network));
+    if mine.is_err() && network.is_err() {
+        return Err(forbidden());
+    }
+    validate::not_before("to", to.0, from.0, "from")?;
+    let project = project::Entity::find_by_id(project_id.to_string())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::validation("projectId", "no project has this id"))?;
+    let exact = match (mine, &request.principal) {
+        (Ok(g), Some(p)) if g.exact && in_project(&state.db, &project, p).await? => true,
+        _ => network.map_err(|_| forbidden())?.exact,
+    };
+    let mut rows = project_indicator::Entity::find()
+        .filter(project_indicator::Column::ProjectId.eq(project.id.as_str()))
+        .all(&state.db)
+        .await?;
+    rows.sort_by(|a, b| {
+        let rank = |k: &str| measure_of(k).map_or(usize::MAX, |(i, _)| i);
+        rank(&a.key)
+            .cmp(&rank(&b.key))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let period = Period {
+        from: from.0,
+        to: to.0,
+    };
+    let values = achieved(&state.db, &project.id, period, &keys).await?;
+    let k = state.policy.suppression_k();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let value = values.get(&r.key).copied();
+            let suppressed = !exact && value.is_some_and(|v| v >= 1 && (v as u64) < k);
+            let achieved = value
+                .filter(|_| !suppressed)
+                .map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+            let expected = i32::try_from(r.expected).unwrap_or(i32::MAX);
+            Indicator {
+                key: r.key.clone(),
+                label: r.label.clone(),
+                expected,
+                achieved,
+                ratio: achieved
+                    .filter(|_| expected > 0)
+                    .map(|a| f64::from(a) / f64::from(expected)),
+                suppressed,
+                tracked: value.is_some(),
+            }
+        })
+        .collect())
+}

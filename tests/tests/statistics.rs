@@ -1,0 +1,642 @@
+//! Statistics from the rows (ACCESS.md §7): counts "as of" a date from the case history, a
+//! project's indicators, the report's tables, secondary suppression on a dataset made to need it,
+//! and the validation of statistics requests.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use raccordo_api::{
+    demo::{load::CASES_TOML, seed_demo, synth},
+    report,
+};
+use raccordo_policies::UserRole;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{json, Value};
+
+use crate::{
+    common::{code, TestHub},
+    hub_test,
+};
+
+const PROJECT: &str = "mettiamo-le-ali";
+const COORDINATION: &str = "mla-coordinamento";
+const ENTE: &str = "micaela-bg";
+const ENTE_OUTSIDE: &str = "liberazione-speranza";
+const PREFETTURA: &str = "prefettura-pv";
+const START: &str = "2022-10-01";
+const END: &str = "2023-06-30";
+
+const CASE_STATS: &str = "query($g: [CaseDimension!]!, $f: CaseFilter, $s: StatisticsScope, $a: Date) { s: caseStatistics(groupBy: $g, filter: $f, scope: $s, asOf: $a) { keys count suppressed } }";
+const REFERRAL_STATS: &str = "query($g: [ReferralDimension!]!, $f: ReferralFilter, $s: StatisticsScope, $a: Date) { s: referralStatistics(groupBy: $g, filter: $f, scope: $s, asOf: $a) { keys count suppressed } }";
+const INDICATORS: &str = "query($p: ID!, $from: Date!, $to: Date!) { indicators(projectId: $p, from: $from, to: $to) { key label expected achieved ratio suppressed tracked } }";
+
+/// (keys, count) of a statistics answer; `None` where suppressed (checked against `suppressed`).
+fn cells(data: &Value) -> Vec<(Vec<String>, Option<i64>)> {
+    data["s"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .map(|c| {
+            let keys = c["keys"]
+                .as_array()
+                .expect("keys")
+                .iter()
+                .map(|k| k.as_str().expect("key").to_string())
+                .collect();
+            let count = c["count"].as_i64();
+            assert_eq!(
+                c["suppressed"],
+                count.is_none(),
+                "suppressed iff no count: {c}"
+            );
+            (keys, count)
+        })
+        .collect()
+}
+
+/// A one-dimension exact answer as key → count.
+fn by_key(data: &Value) -> BTreeMap<String, i64> {
+    cells(data)
+        .into_iter()
+        .map(|(k, n)| (k[0].clone(), n.expect("exact count")))
+        .collect()
+}
+
+fn table(pairs: &[(&str, i64)]) -> BTreeMap<String, i64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+/// The report's phase split at 30.06.2023.
+fn report_phases() -> BTreeMap<String, i64> {
+    table(&[
+        ("CLOSED", 22),
+        ("PRESA_IN_CARICO_TERRITORIALE", 11),
+        ("PRIMA_ACCOGLIENZA", 23),
+        ("PRONTO_INTERVENTO", 7),
+        ("SECONDA_ACCOGLIENZA", 14),
+    ])
+}
+
+// =================================================================================================
+// As of a date
+// =================================================================================================
+
+/// A phase changed today leaves the split "as of 30.06.2023" as the report printed it, while the
+/// statistics of today show the change; each answer is one aggregate statement.
+async fn statistics_as_of_a_date(hub: TestHub) {
+    assert!(seed_demo(&hub.hub.state.db).await.expect("the demo loads"));
+    let coord = hub.token(Some(COORDINATION), UserRole::Coordinator);
+    let phases = |as_of: Value| {
+        hub.ok(
+            &coord,
+            CASE_STATS,
+            json!({ "g": ["PHASE"], "s": "MINE", "a": as_of }),
+        )
+    };
+    assert_eq!(by_key(&phases(Value::Null).await), report_phases());
+
+    // An ente moves one of its people from emergency to first reception, today.
+    let row = hub
+        .hub
+        .state
+        .db
+        .query_one(Statement::from_string(
+            hub.hub.state.db.get_database_backend(),
+            "SELECT id, owner_id, version FROM cases WHERE phase = 'PRONTO_INTERVENTO' ORDER BY code LIMIT 1",
+        ))
+        .await
+        .expect("query")
+        .expect("a case in emergency");
+    let id: String = row.try_get("", "id").expect("id");
+    let owner: String = row.try_get("", "owner_id").expect("owner");
+    let version: i32 = row.try_get("", "version").expect("version");
+    let changed = hub
+        .ok(
+            &hub.token(Some(&owner), UserRole::Operator),
+            "mutation($id: ID!, $v: Int!) { updateCase(id: $id, version: $v, patch: { phase: PRIMA_ACCOGLIENZA }) { phase } }",
+            json!({ "id": id, "v": version }),
+        )
+        .await;
+    assert_eq!(changed["updateCase"]["phase"], "PRIMA_ACCOGLIENZA");
+
+    let mut today = report_phases();
+    *today.entry("PRONTO_INTERVENTO".into()).or_default() -= 1;
+    *today.entry("PRIMA_ACCOGLIENZA".into()).or_default() += 1;
+    assert_eq!(
+        by_key(&phases(Value::Null).await),
+        today,
+        "without asOf: today's phases"
+    );
+    let before = hub.statements();
+    let as_of_end = phases(json!(END)).await;
+    assert!(
+        hub.statements() - before <= 3,
+        "one aggregate per statistics call ({} statements)",
+        hub.statements() - before
+    );
+    assert_eq!(
+        by_key(&as_of_end),
+        report_phases(),
+        "as of 30.06.2023: the report's split"
+    );
+
+    // The phase filter and OUTCOME follow the date too.
+    let outcomes = hub
+        .ok(
+            &coord,
+            CASE_STATS,
+            json!({ "g": ["OUTCOME"], "f": { "phase": "CLOSED" }, "a": END }),
+        )
+        .await;
+    assert_eq!(
+        by_key(&outcomes),
+        table(&[
+            ("AUTONOMY", 13),
+            ("NON_ADHERENCE", 5),
+            ("SENT_TO_OTHER_ANTI_TRAFFICKING_PROJECT", 1),
+            ("SENT_TO_SAI", 2),
+            ("TAKEN_OVER_BY_LOCAL_SERVICES", 1),
+        ])
+    );
+    // Two dimensions as of a date: the phase split by gender still adds up to the report's.
+    let two = hub
+        .ok(
+            &coord,
+            CASE_STATS,
+            json!({ "g": ["GENDER", "PHASE"], "a": END }),
+        )
+        .await;
+    let mut per_phase: BTreeMap<String, i64> = BTreeMap::new();
+    for (keys, n) in cells(&two) {
+        *per_phase.entry(keys[1].clone()).or_default() += n.expect("exact");
+    }
+    assert_eq!(per_phase, report_phases());
+
+    // The day before the period: only the 49 continuing cases, none of them closed yet.
+    let before_period = by_key(&phases(json!("2022-09-30")).await);
+    assert_eq!(before_period.values().sum::<i64>(), 49);
+    assert!(!before_period.contains_key("CLOSED"), "{before_period:?}");
+
+    // Referrals: only dates are historised. Before the period only the carried-over requests
+    // exist, and none of them is concluded yet.
+    let carried = by_key(
+        &hub.ok(
+            &coord,
+            REFERRAL_STATS,
+            json!({ "g": ["PROVINCE"], "f": { "receivedTo": "2022-09-30" } }),
+        )
+        .await,
+    );
+    let at_start = by_key(
+        &hub.ok(
+            &coord,
+            REFERRAL_STATS,
+            json!({ "g": ["STATUS"], "a": "2022-09-30" }),
+        )
+        .await,
+    );
+    assert_eq!(
+        at_start.values().sum::<i64>(),
+        carried.values().sum::<i64>()
+    );
+    assert!(
+        at_start.keys().all(|s| s != "CONCLUDED"),
+        "nothing concluded before the period: {at_start:?}"
+    );
+    let open_at_end = by_key(
+        &hub.ok(
+            &coord,
+            REFERRAL_STATS,
+            json!({ "g": ["PROVINCE"], "f": { "open": true, "receivedFrom": START }, "a": END }),
+        )
+        .await,
+    );
+    assert!(open_at_end.values().sum::<i64>() >= 30, "{open_at_end:?}");
+    hub.finish().await;
+}
+hub_test!(statistics_as_of_a_date);
+
+// =================================================================================================
+// Indicators
+// =================================================================================================
+
+fn indicators_by_key(data: &Value) -> BTreeMap<String, Value> {
+    data["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .map(|i| (i["key"].as_str().expect("key").to_string(), i.clone()))
+        .collect()
+}
+
+/// An ente records an activity for one of its people in the period.
+async fn activity(hub: &TestHub, case: &str, owner: &str, kind: &str, started: &str) {
+    hub.ok(
+        &hub.token(Some(owner), UserRole::Operator),
+        "mutation($c: ID!, $k: String!, $d: Date) { addActivity(caseId: $c, kind: $k, startedOn: $d) { id } }",
+        json!({ "c": case, "k": kind, "d": started }),
+    )
+    .await;
+}
+
+/// Exact for the coordination and the enti of the project, suppressed for the others, forbidden
+/// to the platform admin and anonymous callers; validation of the project and the period.
+async fn indicators_of_the_demo(hub: TestHub) {
+    assert!(seed_demo(&hub.hub.state.db).await.expect("the demo loads"));
+    let db = &hub.hub.state.db;
+    let rows = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id, owner_id FROM cases WHERE phase = 'PRIMA_ACCOGLIENZA' AND opened_on < '2023-01-01' ORDER BY code LIMIT 2",
+        ))
+        .await
+        .expect("query");
+    assert_eq!(rows.len(), 2, "two people in first reception");
+    let people: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "id").expect("id"),
+                r.try_get("", "owner_id").expect("owner"),
+            )
+        })
+        .collect();
+    for (case, owner) in &people {
+        activity(&hub, case, owner, "LITERACY_COURSE", "2023-01-15").await;
+    }
+    let (case, owner) = &people[0];
+    activity(&hub, case, owner, "JOB", "2023-03-01").await;
+    activity(&hub, case, owner, "JOB", "2023-08-01").await; // after the period: not new in it
+    activity(&hub, case, owner, "INTERNSHIP", "2023-02-01").await;
+
+    let vars = json!({ "p": PROJECT, "from": START, "to": END });
+    let coord = hub.token(Some(COORDINATION), UserRole::Coordinator);
+    let before = hub.statements();
+    let exact = indicators_by_key(&hub.ok(&coord, INDICATORS, vars.clone()).await);
+    assert!(
+        hub.statements() - before <= 5,
+        "a few statements, not one per indicator ({})",
+        hub.statements() - before
+    );
+    let achieved = |m: &BTreeMap<String, Value>, k: &str| m[k]["achieved"].as_i64();
+    assert_eq!(exact.len(), 26, "every indicator of the project");
+    assert_eq!(achieved(&exact, "persone_in_assistenza"), Some(77));
+    assert_eq!(exact["persone_in_assistenza"]["expected"], 106);
+    let ratio = exact["persone_in_assistenza"]["ratio"]
+        .as_f64()
+        .expect("ratio");
+    assert!((ratio - 77.0 / 106.0).abs() < 1e-9, "{ratio}");
+    assert_eq!(achieved(&exact, "alfabetizzazione"), Some(2));
+    assert_eq!(achieved(&exact, "nuovi_inserimenti_lavorativi"), Some(1));
+    assert_eq!(achieved(&exact, "tirocini_extracurriculari"), Some(1));
+    assert_eq!(achieved(&exact, "borse_lavoro"), Some(0));
+    assert_eq!(achieved(&exact, "contributi_alloggio"), Some(0));
+    assert_eq!(achieved(&exact, "formazione_professionalizzante"), Some(0));
+    // Current permit recorded and not NONE: 77 people minus the 10 with no permit.
+    assert_eq!(achieved(&exact, "percorsi_regolarizzazione"), Some(67));
+    // The referral service: interviews held and identifications in the period.
+    let expected = synth::expected(CASES_TOML).expect("the report's tables");
+    let rows_sum = |f: fn(&synth::ExpectedReferralRow) -> u32| {
+        expected.referral_rows.values().map(f).sum::<u32>() as i64
+    };
+    assert_eq!(
+        achieved(&exact, "colloqui_valutazione_filtro"),
+        Some(rows_sum(|r| r.interviews))
+    );
+    assert_eq!(
+        achieved(&exact, "identificate_protezione_internazionale"),
+        Some(63)
+    );
+    for (key, i) in &exact {
+        assert_eq!(i["suppressed"], false, "{key}");
+    }
+    for untracked in [
+        "eventi_sensibilizzazione",
+        "emersione_persone_contattate",
+        "aziende_sensibilizzate",
+    ] {
+        assert_eq!(exact[untracked]["tracked"], false, "{untracked}");
+        assert_eq!(exact[untracked]["achieved"], Value::Null, "{untracked}");
+        assert_eq!(exact[untracked]["ratio"], Value::Null, "{untracked}");
+    }
+    // The enti of the project see the same exact values.
+    let ente = indicators_by_key(
+        &hub.ok(
+            &hub.token(Some(ENTE), UserRole::Analyst),
+            INDICATORS,
+            vars.clone(),
+        )
+        .await,
+    );
+    assert_eq!(ente, exact, "an ente of the project gets exact values");
+
+    // A prefettura, and an ente outside the project: small values hidden.
+    for (who, agency) in [("prefettura", PREFETTURA), ("ente outside", ENTE_OUTSIDE)] {
+        let other = indicators_by_key(
+            &hub.ok(
+                &hub.token(Some(agency), UserRole::Operator),
+                INDICATORS,
+                vars.clone(),
+            )
+            .await,
+        );
+        assert_eq!(achieved(&other, "persone_in_assistenza"), Some(77), "{who}");
+        for key in ["alfabetizzazione", "nuovi_inserimenti_lavorativi"] {
+            assert_eq!(other[key]["achieved"], Value::Null, "{who} {key}");
+            assert_eq!(other[key]["ratio"], Value::Null, "{who} {key}");
+            assert_eq!(other[key]["suppressed"], true, "{who} {key}");
+        }
+        // Zero is not a small count to hide.
+        assert_eq!(achieved(&other, "borse_lavoro"), Some(0), "{who}");
+        assert_eq!(other["borse_lavoro"]["suppressed"], false, "{who}");
+    }
+
+    // Nobody else.
+    for t in [Some(hub.admin()), None] {
+        let r = hub.gql(t.as_deref(), INDICATORS, vars.clone()).await;
+        assert_eq!(code(&r).as_deref(), Some("FORBIDDEN"), "{r}");
+    }
+    // Validation: an unknown project, a period ending before it starts.
+    let r = hub
+        .gql(
+            Some(&coord),
+            INDICATORS,
+            json!({ "p": "no-such-project", "from": START, "to": END }),
+        )
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("VALIDATION"), "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "projectId");
+    let r = hub
+        .gql(
+            Some(&coord),
+            INDICATORS,
+            json!({ "p": PROJECT, "from": END, "to": START }),
+        )
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("VALIDATION"), "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "to");
+    hub.finish().await;
+}
+hub_test!(indicators_of_the_demo);
+
+// =================================================================================================
+// The report's tables
+// =================================================================================================
+
+/// `raccordo report`'s tables, computed in-process, equal the report's tables cell by cell.
+async fn report_tables_equal_the_report(hub: TestHub) {
+    assert!(seed_demo(&hub.hub.state.db).await.expect("the demo loads"));
+    let expected = synth::expected(CASES_TOML).expect("the report's tables");
+    let t = report::tables(
+        &hub.hub.state.db,
+        PROJECT,
+        expected.period_start,
+        expected.period_end,
+    )
+    .await
+    .expect("the tables");
+    assert_eq!(t.total, u64::from(expected.total_cases));
+    assert_eq!(t.new_in_period, u64::from(expected.new_in_period));
+    assert_eq!(t.continuing, u64::from(expected.continuing));
+    let mut compared = 0;
+    for (dim, rows) in &expected.cases {
+        let Some(live) = t.table(dim) else {
+            // AGE_GROUP and EMERSION_AREA are not tables of the hub's report.
+            assert!(
+                ["AGE_GROUP", "EMERSION_AREA"].contains(&dim.as_str()),
+                "missing table {dim}"
+            );
+            continue;
+        };
+        let want: BTreeMap<String, u64> = rows
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (k.clone(), u64::from(*n)))
+            .collect();
+        assert_eq!(live, want, "people by {dim}");
+        compared += 1;
+    }
+    assert_eq!(
+        compared, 8,
+        "gender, nationality, exploitation, two permits, channel, phase, outcome"
+    );
+    let live: BTreeMap<String, [u64; 6]> = t
+        .referrals
+        .iter()
+        .map(|r| {
+            (
+                r.province.clone(),
+                [
+                    r.reported,
+                    r.met,
+                    r.interviews,
+                    r.identified,
+                    r.adhesions,
+                    r.queue,
+                ],
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, [u64; 6]> = expected
+        .referral_rows
+        .iter()
+        .map(|(p, r)| {
+            (
+                p.clone(),
+                [
+                    r.reported,
+                    r.met,
+                    r.interviews,
+                    r.identified,
+                    r.adhesions,
+                    r.queue,
+                ]
+                .map(u64::from),
+            )
+        })
+        .collect();
+    assert_eq!(
+        live, want,
+        "referrals by province: reported, met, interviews, identified, adhesions, queue"
+    );
+    // The renderings carry the same numbers.
+    let md = report::markdown(&t);
+    assert!(md.contains("| Totale | 77 |"), "{md}");
+    assert!(md.contains("| BG | 10 | 9 | 20 | 6 | 1 | 3 |"), "{md}");
+    let csv = report::csv(&t).expect("csv");
+    assert!(csv.contains("cases_by_gender,FEMALE,people,58"), "{csv}");
+    assert!(csv.contains("referrals_by_province,LC,queue,12"), "{csv}");
+
+    // An unknown project and a period ending before it starts are refused.
+    let e = report::tables(&hub.hub.state.db, "no-such-project", day(START), day(END))
+        .await
+        .expect_err("unknown project");
+    assert_eq!(e.code(), "VALIDATION");
+    let e = report::tables(&hub.hub.state.db, PROJECT, day(END), day(START))
+        .await
+        .expect_err("period ending before it starts");
+    assert_eq!(e.code(), "VALIDATION");
+    hub.finish().await;
+}
+hub_test!(report_tables_equal_the_report);
+
+// =================================================================================================
+// Secondary suppression
+// =================================================================================================
+
+/// A two-dimension answer where one small cell sits in a row and a column with other cells: the
+/// row's and the column's smallest other cells are hidden too, until no group (row or column)
+/// has exactly one hidden cell.
+async fn secondary_suppression_in_two_dimensions(hub: TestHub) {
+    let ente = hub.agency("Ente Soglie", "ENTE_ANTITRATTA", "BG").await;
+    let prefettura = hub.agency("Prefettura Soglie", "PREFETTURA", "BG").await;
+    // gender × nationality: FEMALE NG 5, AL 4, MA 1; MALE NG 6, MA 7, AL 3.
+    let rows: [(&str, &str, usize); 6] = [
+        ("FEMALE", "NG", 5),
+        ("FEMALE", "AL", 4),
+        ("FEMALE", "MA", 1),
+        ("MALE", "NG", 6),
+        ("MALE", "MA", 7),
+        ("MALE", "AL", 3),
+    ];
+    let mut n = 0;
+    for (gender, nationality, count) in rows {
+        for _ in 0..count {
+            n += 1;
+            hub.case(
+                &ente,
+                &format!("SS-{n:02}"),
+                json!({ "gender": gender, "nationality": nationality }),
+            )
+            .await;
+        }
+    }
+    let t = hub.token(Some(&prefettura), UserRole::Operator);
+    let data = hub
+        .ok(
+            &t,
+            CASE_STATS,
+            json!({ "g": ["GENDER", "NATIONALITY"], "s": "NETWORK" }),
+        )
+        .await;
+    let answer: BTreeMap<(String, String), Option<i64>> = cells(&data)
+        .into_iter()
+        .map(|(k, c)| ((k[0].clone(), k[1].clone()), c))
+        .collect();
+    let key = |g: &str, n: &str| (g.to_string(), n.to_string());
+    // Suppression never changes the set of cells.
+    assert_eq!(answer.len(), 6, "{answer:?}");
+    // The small cell, its row's smallest other cell (FEMALE, AL = 4) and its column's other cell
+    // (MALE, MA = 7) are hidden.
+    assert_eq!(answer[&key("FEMALE", "MA")], None, "the small cell");
+    assert_eq!(
+        answer[&key("FEMALE", "AL")],
+        None,
+        "the row's secondary cell"
+    );
+    assert_eq!(
+        answer[&key("MALE", "MA")],
+        None,
+        "the column's secondary cell"
+    );
+    // The AL column then had one hidden cell: MALE AL follows.
+    assert_eq!(answer[&key("MALE", "AL")], None);
+    // Counts that remain are the true ones.
+    assert_eq!(answer[&key("FEMALE", "NG")], Some(5));
+    assert_eq!(answer[&key("MALE", "NG")], Some(6));
+    // No group (row or column) with more than one cell has exactly one hidden cell.
+    let mut groups: BTreeMap<(usize, String), Vec<bool>> = BTreeMap::new();
+    for ((g, nat), c) in &answer {
+        groups.entry((0, g.clone())).or_default().push(c.is_none());
+        groups
+            .entry((1, nat.clone()))
+            .or_default()
+            .push(c.is_none());
+    }
+    for (group, hidden) in &groups {
+        if hidden.len() > 1 {
+            assert_ne!(
+                hidden.iter().filter(|h| **h).count(),
+                1,
+                "group {group:?} has exactly one hidden cell: {answer:?}"
+            );
+        }
+    }
+    // The ente that holds them sees them exactly.
+    let mine = hub
+        .ok(
+            &hub.token(Some(&ente), UserRole::Operator),
+            CASE_STATS,
+            json!({ "g": ["GENDER", "NATIONALITY"], "s": "MINE" }),
+        )
+        .await;
+    assert!(cells(&mine).iter().all(|(_, c)| c.is_some()));
+    hub.finish().await;
+}
+hub_test!(secondary_suppression_in_two_dimensions);
+
+// =================================================================================================
+// Validation
+// =================================================================================================
+
+/// More than two dimensions, the same dimension twice, periods ending before they start.
+async fn statistics_validation(hub: TestHub) {
+    let ente = hub.agency("Ente Verifiche", "ENTE_ANTITRATTA", "BG").await;
+    let t = hub.token(Some(&ente), UserRole::Operator);
+    let field = |r: &Value| {
+        assert_eq!(code(r).as_deref(), Some("VALIDATION"), "{r}");
+        r["errors"][0]["extensions"]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let r = hub
+        .gql(
+            Some(&t),
+            CASE_STATS,
+            json!({ "g": ["GENDER", "NATIONALITY", "PHASE"] }),
+        )
+        .await;
+    assert_eq!(field(&r), "groupBy");
+    let r = hub
+        .gql(Some(&t), CASE_STATS, json!({ "g": ["GENDER", "GENDER"] }))
+        .await;
+    assert_eq!(field(&r), "groupBy");
+    let r = hub.gql(Some(&t), CASE_STATS, json!({ "g": [] })).await;
+    assert_eq!(field(&r), "groupBy");
+    let r = hub
+        .gql(
+            Some(&t),
+            REFERRAL_STATS,
+            json!({ "g": ["PROVINCE", "STATUS", "TARGET"] }),
+        )
+        .await;
+    assert_eq!(field(&r), "groupBy");
+    let r = hub
+        .gql(
+            Some(&t),
+            CASE_STATS,
+            json!({ "g": ["PHASE"], "f": { "openedFrom": END, "openedTo": START } }),
+        )
+        .await;
+    assert_eq!(field(&r), "filter.openedTo");
+    let r = hub
+        .gql(
+            Some(&t),
+            REFERRAL_STATS,
+            json!({ "g": ["PROVINCE"], "f": { "receivedFrom": END, "receivedTo": START }, "a": END }),
+        )
+        .await;
+    assert_eq!(field(&r), "filter.receivedTo");
+    // An empty hub answers with no cells, at any date.
+    let r = hub
+        .ok(&t, CASE_STATS, json!({ "g": ["PHASE"], "a": START }))
+        .await;
+    assert!(cells(&r).is_empty());
+    hub.finish().await;
+}
+hub_test!(statistics_validation);
