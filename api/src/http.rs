@@ -129,6 +129,12 @@ fn request_id() -> String {
 
 /// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
 async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request) -> Response {
+    // The schema is documentation for partners, not a map for strangers.
+    let request = if context.principal.is_none() {
+        request.disable_introspection()
+    } else {
+        request
+    };
     let request = request
         .data(context.clone())
         .data(Loaders::new(&hub.state.db));

@@ -127,7 +127,19 @@ async fn anonymous_and_tokens(hub: TestHub) {
             "{q}"
         );
     }
+    let intro = hub
+        .gql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(
+        intro["data"]["__schema"].is_null(),
+        "no introspection for strangers: {intro}"
+    );
+    assert!(!intro.to_string().contains("Case"));
     let partner = hub.token(Some(&ente), UserRole::Operator);
+    let schema = hub
+        .ok(&partner, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(schema["__schema"]["queryType"]["name"], "Query");
     let me = hub
         .ok(
             &partner,

@@ -698,7 +698,7 @@ async fn transfer_ends_with_its_consent(hub: TestHub) {
     let d = hub
         .ok(
             &r_coord,
-            "{ sharedWithMe { counts { transfers } transfers { id caseId from { id } } } }",
+            "{ sharedWithMe { counts { transfers } transfers { edges { node { id caseId from { id } } } } } }",
             json!({}),
         )
         .await;
@@ -749,13 +749,16 @@ async fn sharing_lists_follow_relationships(hub: TestHub) {
     let stranger = hub.agency("Altro Ente", "ENTE_ANTITRATTA", "PV").await;
     let (c, made) = give(&hub, &s.owner, &s.case, Rel::Joint, &cav).await;
     let cav_op = hub.token(Some(&cav), UserRole::Operator);
-    let with_me = "{ sharedWithMe { counts { shares } shares { id caseId active } } }";
+    let with_me = "{ sharedWithMe { counts { shares } shares { totalCount edges { node { id caseId active } } } } }";
     let d = hub.ok(&cav_op, with_me, json!({})).await;
     assert_eq!(d["sharedWithMe"]["counts"]["shares"], 1, "{d}");
-    assert_eq!(d["sharedWithMe"]["shares"][0]["id"], made);
-    let by_me = "{ sharedByMe { counts { shares } shares { id } } }";
+    assert_eq!(d["sharedWithMe"]["shares"]["edges"][0]["node"]["id"], made);
+    let by_me = "{ sharedByMe { counts { shares } shares { totalCount edges { node { id } } } } }";
     let d = hub.ok(&s.op, by_me, json!({})).await;
-    assert_eq!(d["sharedByMe"]["shares"][0]["id"], made, "{d}");
+    assert_eq!(
+        d["sharedByMe"]["shares"]["edges"][0]["node"]["id"], made,
+        "{d}"
+    );
 
     for (field, doc) in [
         (
@@ -793,13 +796,13 @@ async fn sharing_lists_follow_relationships(hub: TestHub) {
     let d = hub.ok(&cav_op, with_me, json!({})).await;
     assert_eq!(
         d["sharedWithMe"],
-        json!({ "counts": { "shares": 0 }, "shares": [] }),
+        json!({ "counts": { "shares": 0 }, "shares": { "totalCount": 0, "edges": [] } }),
         "a share without consent is listed to its recipient"
     );
     let d = hub.ok(&s.op, by_me, json!({})).await;
     assert_eq!(
         d["sharedByMe"],
-        json!({ "counts": { "shares": 0 }, "shares": [] })
+        json!({ "counts": { "shares": 0 }, "shares": { "totalCount": 0, "edges": [] } })
     );
     let d = hub
         .ok(

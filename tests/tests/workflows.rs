@@ -300,7 +300,7 @@ async fn transfer_moves_the_case(hub: TestHub) {
     let pending = hub
         .ok(
             &b_coord,
-            "{ sharedWithMe { counts { transfers } transfers { id status } } }",
+            "{ sharedWithMe { counts { transfers } transfers { totalCount edges { node { id status } } } } }",
             json!({}),
         )
         .await;

@@ -4,10 +4,19 @@
 use async_graphql::{Context, Object, SimpleObject, ID};
 use raccordo_entities::{case, consent, referral, share, transfer};
 use raccordo_policies::{CaseAction, Relationship, RelationshipSet};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use super::{
-    types::sharing::{Consent, Share, Transfer},
+    pagination::{
+        decode_cursor, encode_cursor, page_size, PageInfo, ReferralConnection, ReferralEdge,
+    },
+    types::{
+        referral::ReferralNode,
+        sharing::{Consent, Share, Transfer},
+    },
     ContextExt,
 };
 use crate::{
@@ -149,59 +158,179 @@ impl SharingView {
         })
     }
 
-    /// Active shares, newest first (at most `first`, default 20, up to 100).
-    async fn shares(&self, ctx: &Context<'_>, first: Option<i32>) -> ApiResult<Vec<Share>> {
+    /// Active shares, a page at a time.
+    async fn shares(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ShareConnection> {
         let state = ctx.state();
         let request = ctx.request();
-        let limit = super::pagination::page_size(first)?;
-        let rows = share::Entity::find()
-            .filter(self.share_condition(request.now))
-            .order_by_desc(share::Column::CreatedAt)
-            .paginate(&state.db, limit)
-            .fetch_page(0)
-            .await?;
-        with_activity(state, request, rows).await
+        let (rows, page_info, total_count) = page::<share::Entity>(
+            state,
+            self.share_condition(request.now),
+            share::Column::Id,
+            "share",
+            first,
+            after,
+        )
+        .await?;
+        let shares = with_activity(state, request, rows).await?;
+        let edges = shares
+            .into_iter()
+            .map(|s| ShareEdge {
+                cursor: encode_cursor("share", &s.row.id),
+                node: s,
+            })
+            .collect();
+        Ok(ShareConnection {
+            edges,
+            page_info,
+            total_count,
+        })
     }
 
-    /// Pending transfer requests, oldest first.
-    async fn transfers(&self, ctx: &Context<'_>, first: Option<i32>) -> ApiResult<Vec<Transfer>> {
-        let limit = super::pagination::page_size(first)?;
-        let rows = transfer::Entity::find()
-            .filter(self.transfer_condition(ctx.request().today()))
-            .order_by_asc(transfer::Column::CreatedAt)
-            .paginate(&ctx.state().db, limit)
-            .fetch_page(0)
-            .await?;
-        Ok(rows.into_iter().map(Transfer).collect())
+    /// Pending transfer requests, a page at a time.
+    async fn transfers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<TransferConnection> {
+        let (rows, page_info, total_count) = page::<transfer::Entity>(
+            ctx.state(),
+            self.transfer_condition(ctx.request().today()),
+            transfer::Column::Id,
+            "transfer",
+            first,
+            after,
+        )
+        .await?;
+        let edges = rows
+            .into_iter()
+            .map(|t| TransferEdge {
+                cursor: encode_cursor("transfer", &t.id),
+                node: Transfer(t),
+            })
+            .collect();
+        Ok(TransferConnection {
+            edges,
+            page_info,
+            total_count,
+        })
     }
 
-    /// Referrals awaiting the agency's action (with me), or those it sent and their status (by me).
+    /// Referrals awaiting the agency's action (with me), or those it sent and their status (by
+    /// me), a page at a time.
     async fn referrals(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
-    ) -> ApiResult<Vec<super::types::referral::ReferralNode>> {
+        after: Option<String>,
+    ) -> ApiResult<ReferralConnection> {
         let state = ctx.state();
-        let limit = super::pagination::page_size(first)?;
-        let rows = referral::Entity::find()
-            .filter(self.referral_condition())
-            .filter(access::visible_referrals(&state.policy, &self.principal))
-            .order_by_asc(referral::Column::ReceivedOn)
-            .paginate(&state.db, limit)
-            .fetch_page(0)
-            .await?;
-        Ok(rows
+        let cond = Condition::all()
+            .add(self.referral_condition())
+            .add(access::visible_referrals(&state.policy, &self.principal));
+        let (rows, page_info, total_count) =
+            page::<referral::Entity>(state, cond, referral::Column::Id, "referral", first, after)
+                .await?;
+        let edges = rows
             .into_iter()
             .filter_map(|row| {
                 let (_, classes) = access::referral_access(&state.policy, &self.principal, &row);
-                (!classes.is_empty()).then_some(super::types::referral::ReferralNode {
-                    row,
-                    classes,
-                    interviews: None,
+                (!classes.is_empty()).then(|| ReferralEdge {
+                    cursor: encode_cursor("referral", &row.id),
+                    node: ReferralNode {
+                        row,
+                        classes,
+                        interviews: None,
+                    },
                 })
             })
-            .collect())
+            .collect();
+        Ok(ReferralConnection {
+            edges,
+            page_info,
+            total_count,
+        })
     }
+}
+
+/// One page of rows matching `cond`, ordered by `id`, with its page info and the total.
+async fn page<E: EntityTrait>(
+    state: &AppState,
+    cond: Condition,
+    id: E::Column,
+    kind: &str,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<(Vec<E::Model>, PageInfo, i64)>
+where
+    E::Model: Sync,
+{
+    let limit = page_size(first)?;
+    let total = E::find().filter(cond.clone()).count(&state.db).await? as i64;
+    let mut q = E::find().filter(cond).order_by_asc(id);
+    if let Some(a) = &after {
+        q = q.filter(id.gt(decode_cursor(kind, a)?));
+    }
+    let mut rows = q.limit(limit + 1).all(&state.db).await?;
+    let has_next_page = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let end_cursor = rows.last().map(|r| match r.get(id) {
+        sea_orm::Value::String(Some(s)) => encode_cursor(kind, &s),
+        _ => String::new(),
+    });
+    Ok((
+        rows,
+        PageInfo {
+            has_next_page,
+            end_cursor,
+        },
+        total,
+    ))
+}
+
+/// A share in a page.
+#[derive(SimpleObject)]
+pub struct ShareEdge {
+    /// Opaque position of this edge.
+    pub cursor: String,
+    /// The share.
+    pub node: Share,
+}
+
+/// A page of shares.
+#[derive(SimpleObject)]
+pub struct ShareConnection {
+    /// The shares of this page.
+    pub edges: Vec<ShareEdge>,
+    /// Where this page stands.
+    pub page_info: PageInfo,
+    /// How many shares match, across all pages.
+    pub total_count: i64,
+}
+
+/// A transfer request in a page.
+#[derive(SimpleObject)]
+pub struct TransferEdge {
+    /// Opaque position of this edge.
+    pub cursor: String,
+    /// The transfer request.
+    pub node: Transfer,
+}
+
+/// A page of transfer requests.
+#[derive(SimpleObject)]
+pub struct TransferConnection {
+    /// The transfer requests of this page.
+    pub edges: Vec<TransferEdge>,
+    /// Where this page stands.
+    pub page_info: PageInfo,
+    /// How many match, across all pages.
+    pub total_count: i64,
 }
 
 fn view(ctx: &Context<'_>, with_me: bool) -> ApiResult<SharingView> {
