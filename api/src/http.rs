@@ -138,15 +138,19 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request)
     let request = request
         .data(context.clone())
         .data(Loaders::new(&hub.state.db));
-    match AssertUnwindSafe(hub.schema.execute(request))
-        .catch_unwind()
-        .await
-    {
-        Ok(response) => response,
-        Err(_) => {
+    // Past the timeout the execution future is dropped, which cancels its database work; a
+    // mutation's transaction is then rolled back, so nothing is half written.
+    let execution = AssertUnwindSafe(hub.schema.execute(request)).catch_unwind();
+    match tokio::time::timeout(hub.limits.timeout, execution).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(_)) => {
             tracing::error!("a resolver panicked");
             error_response(ApiError::Internal("panic".into()))
         }
+        Err(_) => error_response(ApiError::LimitExceeded(format!(
+            "the request took longer than the {} s limit and was cancelled",
+            hub.limits.timeout.as_secs()
+        ))),
     }
 }
 

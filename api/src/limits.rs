@@ -21,6 +21,8 @@ pub struct Limits {
     pub directives: usize,
     /// Most lexical tokens in one document.
     pub tokens: usize,
+    /// Longest a request may run; its database work is cancelled past it.
+    pub timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -32,6 +34,7 @@ impl Default for Limits {
             root_fields: 20,
             directives: 20,
             tokens: 5_000,
+            timeout: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -366,6 +366,7 @@ async fn statements_do_not_grow_with_the_page(hub: TestHub) {
             "visita"
         );
     }
+    eprintln!("statements for a page of 3 and of 12 cases: {costs:?}");
     assert_eq!(
         costs[0], costs[1],
         "statements for 3 and 12 cases: {costs:?}"
