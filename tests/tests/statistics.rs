@@ -220,6 +220,80 @@ async fn statistics_as_of_a_date(hub: TestHub) {
 }
 hub_test!(statistics_as_of_a_date);
 
+/// A case entered after the fact (opened in 2023, recorded today, moved on today): as of a day
+/// before its history starts it counts in the first phase recorded for it; a closing dated in
+/// the past counts from that date.
+async fn as_of_a_case_entered_after_the_fact(hub: TestHub) {
+    let ente = hub.agency("Ente Storico", "ENTE_ANTITRATTA", "BG").await;
+    let op = hub.token(Some(&ente), UserRole::Operator);
+    let (moved, v) = hub
+        .case(
+            &ente,
+            "LATE-1",
+            json!({ "phase": "PRIMA_ACCOGLIENZA", "openedOn": "2023-01-10" }),
+        )
+        .await;
+    hub.ok(
+        &op,
+        "mutation($id: ID!, $v: Int!) { updateCase(id: $id, version: $v, patch: { phase: SECONDA_ACCOGLIENZA }) { id } }",
+        json!({ "id": moved, "v": v }),
+    )
+    .await;
+    let (closed, v) = hub
+        .case(
+            &ente,
+            "LATE-2",
+            json!({ "phase": "PRONTO_INTERVENTO", "openedOn": "2023-01-10" }),
+        )
+        .await;
+    hub.ok(
+        &op,
+        "mutation($id: ID!, $v: Int!) { closeCase(id: $id, version: $v, outcome: AUTONOMY, on: \"2023-05-02\") { id } }",
+        json!({ "id": closed, "v": v }),
+    )
+    .await;
+    hub.case(
+        &ente,
+        "LATE-3",
+        json!({ "phase": "PRONTO_INTERVENTO", "openedOn": "2023-09-01" }),
+    )
+    .await;
+    let at = |a: Value| {
+        hub.ok(
+            &op,
+            CASE_STATS,
+            json!({ "g": ["PHASE"], "s": "MINE", "a": a }),
+        )
+    };
+    assert_eq!(
+        by_key(&at(Value::Null).await),
+        table(&[
+            ("CLOSED", 1),
+            ("PRONTO_INTERVENTO", 1),
+            ("SECONDA_ACCOGLIENZA", 1)
+        ])
+    );
+    assert_eq!(
+        by_key(&at(json!(END)).await),
+        table(&[("CLOSED", 1), ("PRIMA_ACCOGLIENZA", 1)])
+    );
+    assert_eq!(
+        by_key(&at(json!("2023-03-01")).await),
+        table(&[("PRIMA_ACCOGLIENZA", 1), ("PRONTO_INTERVENTO", 1)])
+    );
+    let outcomes = |a: &str| {
+        hub.ok(
+            &op,
+            CASE_STATS,
+            json!({ "g": ["OUTCOME"], "f": { "phase": "CLOSED" }, "a": a }),
+        )
+    };
+    assert_eq!(by_key(&outcomes(END).await), table(&[("AUTONOMY", 1)]));
+    assert!(cells(&outcomes("2023-03-01").await).is_empty());
+    hub.finish().await;
+}
+hub_test!(as_of_a_case_entered_after_the_fact);
+
 // =================================================================================================
 // Indicators
 // =================================================================================================

@@ -5,8 +5,8 @@
 //! - only cases opened on or before `as_of` count;
 //! - `PHASE` is `CLOSED` when the case was closed on or before `as_of`, else the `toPhase` of its
 //!   latest phase change recorded on or before the end of that day (UTC); a case whose history
-//!   starts later (a case entered after the fact) takes its first recorded phase, and a case with
-//!   no history its current phase;
+//!   starts later (a case entered after the fact) takes its first recorded phase; a case with no
+//!   phase change after that day holds its current phase (history and phase change together);
 //! - `OUTCOME` is the outcome of cases closed on or before `as_of`, `UNKNOWN` for the others;
 //! - the `phase` filter matches the phase as of that date;
 //! - every other dimension (nationality, permits, owner...) is not historised and counts with its
@@ -19,13 +19,15 @@ use chrono::NaiveDate;
 use raccordo_entities::{case, case_exploitation, case_phase_change, project};
 use raccordo_policies::AgencyKind;
 use sea_orm::{
-    sea_query::{Alias, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr},
+    sea_query::{
+        Alias, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr, WindowStatement,
+    },
     ColumnTrait, Condition, ConnectionTrait,
 };
 
 use super::{
     cells,
-    sql::{end_of, grouped, scalar, ROW_ID},
+    sql::{end_of, grouped, ROW_ID},
     Grant,
 };
 use crate::{
@@ -65,33 +67,78 @@ fn col(c: case::Column) -> SimpleExpr {
     Expr::col((case::Entity, c)).into()
 }
 
-/// The phase of the case as of the end of `day` (see the module's documentation).
-pub(crate) fn phase_as_of(day: NaiveDate) -> SimpleExpr {
+/// Alias of the derived table with each case's phase as of a day.
+const PH: &str = "ph";
+
+/// One row per case that changed phase after `day` (a phase change at or after the end of the
+/// day), ranked so that `rn = 1` is the phase it held then: its latest change recorded before the
+/// end of `day`, or, when its history starts later, its first recorded phase. Cases with no change
+/// after `day` hold today the phase they held then. A window over the history, not a correlated
+/// subquery per case: a whole-network count stays a few hash joins.
+fn phases_changed_after(day: NaiveDate) -> SelectStatement {
     let h = Alias::new("h");
-    let history = |latest_by: Option<NaiveDate>| {
-        let mut q = Query::select();
-        q.column((h.clone(), case_phase_change::Column::ToPhase))
-            .from_as(case_phase_change::Entity, h.clone())
-            .and_where(
-                Expr::col((h.clone(), case_phase_change::Column::CaseId))
+    let at = || Expr::col((h.clone(), case_phase_change::Column::At));
+    let before = at().lt(end_of(day));
+    let mut window = WindowStatement::partition_by((h.clone(), case_phase_change::Column::CaseId));
+    window
+        .order_by_expr(
+            Expr::case(before.clone(), Expr::val(0))
+                .finally(Expr::val(1))
+                .into(),
+            Order::Asc,
+        )
+        .order_by_expr(Expr::case(before, at()).into(), Order::Desc)
+        .order_by((h.clone(), case_phase_change::Column::At), Order::Asc)
+        .order_by((h.clone(), case_phase_change::Column::Id), Order::Asc);
+    let changed = Query::select()
+        .column(case_phase_change::Column::CaseId)
+        .from(case_phase_change::Entity)
+        .and_where(Expr::col(case_phase_change::Column::At).gte(end_of(day)))
+        .to_owned();
+    Query::select()
+        .expr_as(
+            Expr::col((h.clone(), case_phase_change::Column::CaseId)),
+            Alias::new("case_id"),
+        )
+        .expr_as(
+            Expr::col((h.clone(), case_phase_change::Column::ToPhase)),
+            Alias::new("to_phase"),
+        )
+        .expr_window_as(
+            Func::cust(Alias::new("ROW_NUMBER")),
+            window,
+            Alias::new("rn"),
+        )
+        .from_as(case_phase_change::Entity, h.clone())
+        .and_where(Expr::col((h, case_phase_change::Column::CaseId)).in_subquery(changed))
+        .to_owned()
+}
+
+/// Joins [`phases_changed_after`] as `ph` to a statement on `cases`.
+fn join_phases(q: &mut SelectStatement, day: NaiveDate) {
+    let ph = Alias::new(PH);
+    q.join_subquery(
+        JoinType::LeftJoin,
+        phases_changed_after(day),
+        ph.clone(),
+        Condition::all()
+            .add(
+                Expr::col((ph.clone(), Alias::new("case_id")))
                     .equals((case::Entity, case::Column::Id)),
-            );
-        match latest_by {
-            Some(d) => q
-                .and_where(Expr::col((h.clone(), case_phase_change::Column::At)).lt(end_of(d)))
-                .order_by((h.clone(), case_phase_change::Column::At), Order::Desc),
-            None => q.order_by((h.clone(), case_phase_change::Column::At), Order::Asc),
-        };
-        q.limit(1);
-        scalar(q)
-    };
+            )
+            .add(Expr::col((ph, Alias::new("rn"))).eq(1)),
+    );
+}
+
+/// The phase of the case as of the end of `day` (see the module's documentation), on a statement
+/// where [`join_phases`] joined `ph`.
+fn phase_as_of(day: NaiveDate) -> SimpleExpr {
     Expr::case(
         Expr::col((case::Entity, case::Column::ClosedOn)).lte(day),
         Expr::val("CLOSED"),
     )
     .finally(Func::coalesce([
-        history(Some(day)),
-        history(None),
+        Expr::col((Alias::new(PH), Alias::new("to_phase"))).into(),
         col(case::Column::Phase),
     ]))
     .into()
@@ -229,6 +276,11 @@ pub async fn count<C: ConnectionTrait>(
     inner
         .from(case::Entity)
         .expr_as(col(case::Column::Id), Alias::new(ROW_ID));
+    if let Some(d) = as_of {
+        if q.dims.contains(&CaseDimension::Phase) || q.filter.phase.is_some() {
+            join_phases(&mut inner, d);
+        }
+    }
     for (i, dim) in q.dims.iter().enumerate() {
         inner.expr_as(key(*dim, as_of), Alias::new(format!("k{i}")));
     }

@@ -37,13 +37,13 @@ use raccordo_entities::{
 };
 use raccordo_policies::{AgencyKind, StatsScope};
 use sea_orm::{
-    sea_query::{Alias, Expr, Query, SelectStatement},
+    sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
 use super::{
     case_counts::{in_assistance, Period},
-    sql::{count_of, scalar},
+    sql::count_of,
 };
 use crate::{
     access::Principal,
@@ -132,45 +132,31 @@ fn measure_of(key: &str) -> Option<(usize, Measure)> {
         .map(|(i, (_, m))| (i, *m))
 }
 
-fn cases_of(project: &str, period: Period) -> Condition {
-    Condition::all()
-        .add(case::Column::ProjectId.eq(project))
-        .add(in_assistance(period))
+/// The rows a measure aggregates over, each read once per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    /// The project's cases.
+    Cases,
+    /// The activities of the project's cases (joined with them).
+    Activities,
+    /// The project's referrals.
+    Referrals,
+    /// The interviews of the project's referrals (joined with them).
+    Interviews,
 }
 
-fn case_ids(cond: Condition) -> SelectStatement {
-    Query::select()
-        .column((case::Entity, case::Column::Id))
-        .from(case::Entity)
-        .cond_where(cond)
-        .to_owned()
+/// `1` for the rows matching `cond`, else `0`, summed.
+fn count_if(cond: Condition) -> SimpleExpr {
+    let one: SimpleExpr = Expr::case(cond, Expr::val(1)).finally(Expr::val(0)).into();
+    Expr::expr(one).sum()
 }
 
-fn count_cases(cond: Condition) -> SelectStatement {
-    Query::select()
-        .expr(Expr::col((case::Entity, case::Column::Id)).count())
-        .from(case::Entity)
-        .cond_where(cond)
-        .to_owned()
-}
-
-fn activities(kind: &str, cond: Condition, distinct_people: bool) -> SelectStatement {
-    let n = if distinct_people {
-        Expr::col((activity::Entity, activity::Column::CaseId)).count_distinct()
-    } else {
-        Expr::col((activity::Entity, activity::Column::Id)).count()
-    };
-    Query::select()
-        .expr(n)
-        .from(activity::Entity)
-        .cond_where(cond.add(activity::Column::Kind.eq(kind)))
-        .to_owned()
-}
-
-/// The aggregate for one measure.
-fn aggregate(m: Measure, project: &str, period: Period) -> SelectStatement {
-    let running = || {
+/// Where `m` is computed and its aggregate over that source's rows.
+fn measure(m: Measure, period: Period) -> (Source, SimpleExpr) {
+    let running = |kind: &str| {
         Condition::all()
+            .add(activity::Column::Kind.eq(kind))
+            .add(in_assistance(period))
             .add(
                 Condition::any()
                     .add(activity::Column::StartedOn.is_null())
@@ -181,82 +167,146 @@ fn aggregate(m: Measure, project: &str, period: Period) -> SelectStatement {
                     .add(activity::Column::EndedOn.is_null())
                     .add(activity::Column::EndedOn.gte(period.from)),
             )
-            .add(activity::Column::CaseId.in_subquery(case_ids(cases_of(project, period))))
     };
     match m {
-        Measure::InAssistance => count_cases(cases_of(project, period)),
-        Measure::WithPermit => count_cases(
-            cases_of(project, period)
-                .add(case::Column::PermitCurrent.is_not_null())
-                .add(case::Column::PermitCurrent.ne("NONE")),
+        Measure::InAssistance => (Source::Cases, count_if(in_assistance(period))),
+        Measure::WithPermit => (
+            Source::Cases,
+            count_if(
+                in_assistance(period)
+                    .add(case::Column::PermitCurrent.is_not_null())
+                    .add(case::Column::PermitCurrent.ne("NONE")),
+            ),
         ),
-        Measure::PsychSupport => count_cases(
-            cases_of(project, period)
-                .add(case::Column::PsychSupport.is_not_null())
-                .add(case::Column::PsychSupport.ne("")),
+        Measure::PsychSupport => (
+            Source::Cases,
+            count_if(
+                in_assistance(period)
+                    .add(case::Column::PsychSupport.is_not_null())
+                    .add(case::Column::PsychSupport.ne("")),
+            ),
         ),
-        Measure::ClosedWith(outcome) => count_cases(
-            Condition::all()
-                .add(case::Column::ProjectId.eq(project))
-                .add(case::Column::ClosedOn.between(period.from, period.to))
-                .add(case::Column::Outcome.eq(outcome)),
+        Measure::ClosedWith(outcome) => (
+            Source::Cases,
+            count_if(
+                Condition::all()
+                    .add(case::Column::ClosedOn.between(period.from, period.to))
+                    .add(case::Column::Outcome.eq(outcome)),
+            ),
         ),
-        Measure::PeopleWithActivity(kind) => activities(kind, running(), true),
-        Measure::ActivitiesRunning(kind) => activities(kind, running(), false),
-        Measure::ActivitiesStarted(kind) => activities(
-            kind,
-            Condition::all()
-                .add(activity::Column::StartedOn.between(period.from, period.to))
-                .add(activity::Column::CaseId.in_subquery(case_ids(
-                    Condition::all().add(case::Column::ProjectId.eq(project)),
-                ))),
-            false,
-        ),
-        Measure::InterviewsHeld => Query::select()
-            .expr(Expr::col((referral_interview::Entity, referral_interview::Column::Id)).count())
-            .from(referral_interview::Entity)
-            .and_where(referral_interview::Column::HeldOn.between(period.from, period.to))
-            .and_where(
-                referral_interview::Column::ReferralId.in_subquery(
-                    Query::select()
-                        .column(referral::Column::Id)
-                        .from(referral::Entity)
-                        .and_where(referral::Column::ProjectId.eq(project))
-                        .to_owned(),
-                ),
+        Measure::PeopleWithActivity(kind) => {
+            let person: SimpleExpr = Expr::case(
+                running(kind),
+                Expr::col((activity::Entity, activity::Column::CaseId)),
             )
-            .to_owned(),
-        Measure::Identified => Query::select()
-            .expr(Expr::col((referral::Entity, referral::Column::Id)).count())
-            .from(referral::Entity)
-            .and_where(referral::Column::ProjectId.eq(project))
-            .and_where(referral::Column::ConcludedOn.between(period.from, period.to))
-            .and_where(referral::Column::Outcome.is_in(IDENTIFIED))
-            .to_owned(),
+            .into();
+            (Source::Activities, Expr::expr(person).count_distinct())
+        }
+        Measure::ActivitiesRunning(kind) => (Source::Activities, count_if(running(kind))),
+        Measure::ActivitiesStarted(kind) => (
+            Source::Activities,
+            count_if(
+                Condition::all()
+                    .add(activity::Column::Kind.eq(kind))
+                    .add(activity::Column::StartedOn.between(period.from, period.to)),
+            ),
+        ),
+        Measure::InterviewsHeld => (
+            Source::Interviews,
+            count_if(
+                Condition::all()
+                    .add(referral_interview::Column::HeldOn.between(period.from, period.to)),
+            ),
+        ),
+        Measure::Identified => (
+            Source::Referrals,
+            count_if(
+                Condition::all()
+                    .add(referral::Column::ConcludedOn.between(period.from, period.to))
+                    .add(referral::Column::Outcome.is_in(IDENTIFIED)),
+            ),
+        ),
     }
 }
 
+/// The one-row aggregate of `source` for `project`, with the given columns.
+fn source_aggregate(
+    source: Source,
+    project: &str,
+    columns: Vec<(String, SimpleExpr)>,
+) -> SelectStatement {
+    let mut q = Query::select();
+    match source {
+        Source::Cases => {
+            q.from(case::Entity)
+                .and_where(case::Column::ProjectId.eq(project));
+        }
+        Source::Activities => {
+            q.from(activity::Entity)
+                .inner_join(
+                    case::Entity,
+                    Expr::col((case::Entity, case::Column::Id))
+                        .equals((activity::Entity, activity::Column::CaseId)),
+                )
+                .and_where(case::Column::ProjectId.eq(project));
+        }
+        Source::Referrals => {
+            q.from(referral::Entity)
+                .and_where(referral::Column::ProjectId.eq(project));
+        }
+        Source::Interviews => {
+            q.from(referral_interview::Entity)
+                .inner_join(
+                    referral::Entity,
+                    Expr::col((referral::Entity, referral::Column::Id)).equals((
+                        referral_interview::Entity,
+                        referral_interview::Column::ReferralId,
+                    )),
+                )
+                .and_where(referral::Column::ProjectId.eq(project));
+        }
+    }
+    for (name, expr) in columns {
+        q.expr_as(expr, Alias::new(name));
+    }
+    q
+}
+
 /// The achieved value of each tracked key among `keys`, for `project` over `period`, exact:
-/// one statement (one scalar subquery per tracked key).
+/// one statement, which reads each source (cases, activities, referrals, interviews) once in a
+/// one-row aggregate, whatever the number of indicators.
 pub async fn achieved<C: ConnectionTrait>(
     db: &C,
     project: &str,
     period: Period,
     keys: &[&str],
 ) -> ApiResult<BTreeMap<String, i64>> {
-    let tracked: Vec<(usize, &str, Measure)> = keys
-        .iter()
-        .filter_map(|k| measure_of(k).map(|(i, m)| (i, *k, m)))
-        .collect();
+    let mut by_source: BTreeMap<Source, Vec<(String, SimpleExpr)>> = BTreeMap::new();
+    let mut tracked = Vec::new();
+    for key in keys {
+        if let Some((i, m)) = measure_of(key) {
+            let (source, expr) = measure(m, period);
+            let column = format!("m{i}");
+            by_source
+                .entry(source)
+                .or_default()
+                .push((column.clone(), expr));
+            tracked.push((key.to_string(), column));
+        }
+    }
     if tracked.is_empty() {
         return Ok(BTreeMap::new());
     }
     let mut q = Query::select();
-    for (i, _, m) in &tracked {
-        q.expr_as(
-            scalar(aggregate(*m, project, period)),
-            Alias::new(format!("m{i}")),
-        );
+    for (n, (source, columns)) in by_source.into_iter().enumerate() {
+        let alias = Alias::new(format!("s{n}"));
+        for (column, _) in &columns {
+            q.expr_as(
+                Expr::col((alias.clone(), Alias::new(column.as_str()))),
+                Alias::new(column.as_str()),
+            );
+        }
+        q.from_subquery(source_aggregate(source, project, columns), alias);
     }
     let row = db
         .query_one(db.get_database_backend().build(&q))
@@ -264,7 +314,7 @@ pub async fn achieved<C: ConnectionTrait>(
         .ok_or_else(|| ApiError::Internal("the indicators' aggregate answered no row".into()))?;
     tracked
         .into_iter()
-        .map(|(i, k, _)| Ok((k.to_string(), count_of(&row, &format!("m{i}"))?)))
+        .map(|(key, column)| Ok((key, count_of(&row, &column)?)))
         .collect()
 }
 

@@ -9,8 +9,9 @@
 //!   without a GraphQL request, for `raccordo report` (exact, as the project's coordination).
 //!
 //! Every answer is one aggregate statement, whatever the number of rows or cells: keys are
-//! computed per row in a derived table and grouped outside it, so that PostgreSQL can group
-//! keys that come from correlated subqueries (the phase "as of" a date).
+//! computed per row in a derived table and grouped outside it, so that PostgreSQL can group keys
+//! computed from joins and subqueries (the phase "as of" a date comes from a window over the
+//! phase history, the report's referral columns from the interviews).
 
 pub(crate) mod case_counts;
 pub(crate) mod indicators;
