@@ -13,11 +13,10 @@ use sea_orm::{
 pub use super::case_input::{CaseInput, CasePatch};
 use super::{
     case_input::{changes, new_case_row, touched_fields, value},
-    change_entry, new_id,
+    log_change, new_id,
 };
 use crate::{
     access::{self, Principal},
-    audit,
     error::{ApiError, ApiResult},
     graphql::{
         enums::{CaseOutcome, CasePhase, Exploitation},
@@ -193,16 +192,14 @@ pub(crate) async fn open_case<C: ConnectionTrait>(
     replace_exploitation(db, &id, input.exploitation.as_deref().unwrap_or_default()).await?;
     record_phase(db, principal, &id, None, input.phase.as_str(), None).await?;
     let rels = RelationshipSet::empty().with(Relationship::Owner);
-    audit::append(
+    log_change(
         db,
-        vec![change_entry(
-            principal,
-            Some(&id),
-            operation,
-            rels,
-            ClassSet::all(),
-            None,
-        )],
+        principal,
+        Some(&id),
+        operation,
+        rels,
+        ClassSet::all(),
+        None,
     )
     .await?;
     Ok(id)
@@ -385,16 +382,14 @@ impl CaseMutation {
             )
             .await?;
         }
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&id),
-                "updateCase",
-                access.rels,
-                classes,
-                None,
-            )],
+            principal,
+            Some(&id),
+            "updateCase",
+            access.rels,
+            classes,
+            None,
         )
         .await?;
         w.commit().await?;
@@ -449,16 +444,14 @@ impl CaseMutation {
         let classes = ClassSet::empty()
             .with(DataClass::Base)
             .with(DataClass::Pathway);
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&id),
-                "closeCase",
-                access.rels,
-                classes,
-                None,
-            )],
+            principal,
+            Some(&id),
+            "closeCase",
+            access.rels,
+            classes,
+            None,
         )
         .await?;
         w.commit().await?;
@@ -515,16 +508,14 @@ impl CaseMutation {
         let classes = ClassSet::empty()
             .with(DataClass::Base)
             .with(DataClass::Pathway);
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&id),
-                "reopenCase",
-                access.rels,
-                classes,
-                None,
-            )],
+            principal,
+            Some(&id),
+            "reopenCase",
+            access.rels,
+            classes,
+            None,
         )
         .await?;
         w.commit().await?;
@@ -576,16 +567,14 @@ impl CaseMutation {
             .exec_with_returning(&w.txn)
             .await?;
         let classes = ClassSet::empty().with(DataClass::Notes);
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&case_id),
-                "addCaseNote",
-                access.rels,
-                classes,
-                None,
-            )],
+            principal,
+            Some(&case_id),
+            "addCaseNote",
+            access.rels,
+            classes,
+            None,
         )
         .await?;
         w.commit().await?;

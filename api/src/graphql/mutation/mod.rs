@@ -49,6 +49,25 @@ pub(crate) fn change_entry(
     }
 }
 
+/// Appends the access-log entry of a change, in the change's own transaction.
+pub(crate) async fn log_change<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    case_id: Option<&str>,
+    operation: &str,
+    rels: RelationshipSet,
+    classes: ClassSet,
+    detail: Option<String>,
+) -> crate::error::ApiResult<()> {
+    crate::audit::append(
+        db,
+        vec![change_entry(
+            principal, case_id, operation, rels, classes, detail,
+        )],
+    )
+    .await
+}
+
 /// A new random id for a created record.
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

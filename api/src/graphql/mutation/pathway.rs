@@ -7,9 +7,9 @@ use raccordo_entities::activity;
 use raccordo_policies::{CaseAction, ClassSet, DataClass};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
-use super::{change_entry, new_id};
+use super::{log_change, new_id};
 use crate::{
-    access, audit,
+    access,
     error::{ApiError, ApiResult},
     graphql::{scalars::Date, types::case::Activity, ContextExt},
     validate,
@@ -87,16 +87,14 @@ impl PathwayMutation {
         .exec_with_returning(&w.txn)
         .await?;
         let classes = ClassSet::empty().with(DataClass::Pathway);
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&row.id),
-                "addActivity",
-                access.rels,
-                classes,
-                None,
-            )],
+            principal,
+            Some(&row.id),
+            "addActivity",
+            access.rels,
+            classes,
+            None,
         )
         .await?;
         w.commit().await?;
@@ -148,16 +146,14 @@ impl PathwayMutation {
         .exec(&w.txn)
         .await?;
         let classes = ClassSet::empty().with(DataClass::Pathway);
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&act.case_id),
-                "endActivity",
-                access.rels,
-                classes,
-                None,
-            )],
+            principal,
+            Some(&act.case_id),
+            "endActivity",
+            access.rels,
+            classes,
+            None,
         )
         .await?;
         w.commit().await?;

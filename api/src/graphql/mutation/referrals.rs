@@ -9,11 +9,10 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use super::{
     cases::{open_case, CaseInput},
-    change_entry, new_id,
+    log_change, new_id,
 };
 use crate::{
     access::{self, Principal},
-    audit,
     error::{ApiError, ApiResult},
     graphql::{
         enums::{CasePhase, EmersionChannel, Gender, ReferralOutcome, ReferralStatus},
@@ -82,16 +81,14 @@ async fn save(
     op: &str,
 ) -> ApiResult<referral::Model> {
     let model = referral::Entity::update(row).exec(&w.txn).await?;
-    audit::append(
+    log_change(
         &w.txn,
-        vec![change_entry(
-            principal,
-            None,
-            op,
-            RelationshipSet::empty(),
-            ClassSet::empty(),
-            Some(format!("referral {id}")),
-        )],
+        principal,
+        None,
+        op,
+        RelationshipSet::empty(),
+        ClassSet::empty(),
+        Some(format!("referral {id}")),
     )
     .await?;
     Ok(model)
@@ -225,16 +222,14 @@ pub(crate) async fn open_referral<C: ConnectionTrait>(
     let model = referral::Entity::insert(row)
         .exec_with_returning(db)
         .await?;
-    audit::append(
+    log_change(
         db,
-        vec![change_entry(
-            principal,
-            None,
-            operation,
-            RelationshipSet::empty(),
-            ClassSet::empty(),
-            Some(format!("referral {id}")),
-        )],
+        principal,
+        None,
+        operation,
+        RelationshipSet::empty(),
+        ClassSet::empty(),
+        Some(format!("referral {id}")),
     )
     .await?;
     Ok(model)

@@ -9,10 +9,9 @@ use sea_orm::{
     sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 
-use super::{change_entry, new_id};
+use super::{log_change, new_id};
 use crate::{
     access::{self, Principal, RequestContext},
-    audit,
     error::{ApiError, ApiResult},
     graphql::{
         enums::SharePurpose,
@@ -141,16 +140,14 @@ impl SharingMutation {
         })
         .exec_with_returning(&w.txn)
         .await?;
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&case_id),
-                "recordConsent",
-                access.rels,
-                ClassSet::empty().with(DataClass::Base),
-                None,
-            )],
+            principal,
+            Some(&case_id),
+            "recordConsent",
+            access.rels,
+            ClassSet::empty().with(DataClass::Base),
+            None,
         )
         .await?;
         w.commit().await?;
@@ -194,16 +191,14 @@ impl SharingMutation {
         })
         .exec(&w.txn)
         .await?;
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&row.case_id),
-                "revokeConsent",
-                access.rels,
-                ClassSet::empty().with(DataClass::Base),
-                None,
-            )],
+            principal,
+            Some(&row.case_id),
+            "revokeConsent",
+            access.rels,
+            ClassSet::empty().with(DataClass::Base),
+            None,
         )
         .await?;
         w.commit().await?;
@@ -323,16 +318,14 @@ impl SharingMutation {
         } else {
             "shareCase"
         };
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&case_id),
-                operation,
-                access.rels,
-                ClassSet::empty().with(DataClass::Base),
-                reason,
-            )],
+            principal,
+            Some(&case_id),
+            operation,
+            access.rels,
+            ClassSet::empty().with(DataClass::Base),
+            reason,
         )
         .await?;
         w.commit().await?;
@@ -369,16 +362,14 @@ impl SharingMutation {
         })
         .exec(&w.txn)
         .await?;
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&row.case_id),
-                "revokeShare",
-                access.rels,
-                ClassSet::empty().with(DataClass::Base),
-                None,
-            )],
+            principal,
+            Some(&row.case_id),
+            "revokeShare",
+            access.rels,
+            ClassSet::empty().with(DataClass::Base),
+            None,
         )
         .await?;
         w.commit().await?;
@@ -468,16 +459,14 @@ impl SharingMutation {
         })
         .exec_with_returning(&w.txn)
         .await?;
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&case_id),
-                "requestTransfer",
-                access.rels,
-                ClassSet::empty().with(DataClass::Base),
-                None,
-            )],
+            principal,
+            Some(&case_id),
+            "requestTransfer",
+            access.rels,
+            ClassSet::empty().with(DataClass::Base),
+            None,
         )
         .await?;
         w.commit().await?;
@@ -534,16 +523,14 @@ impl SharingMutation {
         })
         .exec(&w.txn)
         .await?;
-        audit::append(
+        log_change(
             &w.txn,
-            vec![change_entry(
-                principal,
-                Some(&row.case_id),
-                "cancelTransfer",
-                access.rels,
-                ClassSet::empty().with(DataClass::Base),
-                None,
-            )],
+            principal,
+            Some(&row.case_id),
+            "cancelTransfer",
+            access.rels,
+            ClassSet::empty().with(DataClass::Base),
+            None,
         )
         .await?;
         w.commit().await?;
@@ -639,16 +626,14 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
     } else {
         access.rels
     };
-    audit::append(
+    log_change(
         &w.txn,
-        vec![change_entry(
-            principal,
-            Some(&row.case_id),
-            operation,
-            rels,
-            ClassSet::empty().with(DataClass::Base),
-            None,
-        )],
+        principal,
+        Some(&row.case_id),
+        operation,
+        rels,
+        ClassSet::empty().with(DataClass::Base),
+        None,
     )
     .await?;
     w.commit().await?;
