@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod idens;
 mod m20261126_000001_initial_schema;
 mod m20261126_000002_case_code_per_owner;
+mod m20261126_000003_lighter_access_log;
 
 /// Runs the hub's migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_initial_schema::Migration),
             Box::new(m20261126_000002_case_code_per_owner::Migration),
+            Box::new(m20261126_000003_lighter_access_log::Migration),
         ]
     }
 }

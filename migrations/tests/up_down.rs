@@ -10,9 +10,8 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 
 /// Indexes whose presence matters to the api (spot check; every index
 /// is created by the same helper).
-const INDEXES: [(&str, &str); 6] = [
+const INDEXES: [(&str, &str); 5] = [
     ("access_log", "uq_access_log_prev_hash"),
-    ("access_log", "uq_access_log_hash"),
     ("cases", "uq_cases_owner_id_code"),
     ("project_indicators", "uq_project_indicators_project_id_key"),
     ("case_phase_changes", "idx_case_phase_changes_case_id_at"),
