@@ -78,6 +78,26 @@ async fn case_of<C: ConnectionTrait>(
     }
 }
 
+/// Records how a pending transfer ended (accepted, rejected, cancelled), by whom and when.
+async fn settle_transfer<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    status: &str,
+    principal: &Principal,
+) -> ApiResult<transfer::Model> {
+    let now = Utc::now();
+    Ok(transfer::Entity::update(transfer::ActiveModel {
+        id: Set(id.to_string()),
+        status: Set(status.into()),
+        decided_at: Set(Some(now)),
+        decided_by: Set(Some(principal.user_id.clone())),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?)
+}
+
 fn end_of_day(d: NaiveDate) -> chrono::DateTime<Utc> {
     // The share ends when that day ends in Italy.
     let next = (d + Duration::days(1)).and_time(NaiveTime::MIN);
@@ -512,17 +532,7 @@ impl SharingMutation {
                 format!("the transfer is {}, not pending", row.status.to_lowercase()),
             ));
         }
-        let now = Utc::now();
-        let model = transfer::Entity::update(transfer::ActiveModel {
-            id: Set(row.id.clone()),
-            status: Set("CANCELLED".into()),
-            decided_at: Set(Some(now)),
-            decided_by: Set(Some(principal.user_id.clone())),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .exec(&w.txn)
-        .await?;
+        let model = settle_transfer(&w.txn, &row.id, "CANCELLED", principal).await?;
         log_change(
             &w.txn,
             principal,
@@ -568,17 +578,8 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
         ));
     }
     let status = if accept { "ACCEPTED" } else { "REJECTED" };
+    let model = settle_transfer(&w.txn, &row.id, status, principal).await?;
     let now = Utc::now();
-    let model = transfer::Entity::update(transfer::ActiveModel {
-        id: Set(row.id.clone()),
-        status: Set(status.into()),
-        decided_at: Set(Some(now)),
-        decided_by: Set(Some(principal.user_id.clone())),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(&w.txn)
-    .await?;
     if accept {
         let clash = case::Entity::find()
             .filter(case::Column::OwnerId.eq(row.to_id.as_str()))
