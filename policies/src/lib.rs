@@ -11,6 +11,7 @@ mod hash;
 mod matrix;
 mod model;
 mod policy;
+mod reach;
 mod suppress;
 mod validate;
 pub use model::*;

@@ -10,6 +10,7 @@ pub mod scalars;
 mod sharing_query;
 pub(crate) mod statistics;
 pub mod types;
+pub mod view;
 
 use async_graphql::{Context, EmptySubscription, Schema};
 
