@@ -11,6 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use raccordo_api::{
     auth,
     config::{Settings, TokenSettings},
+    limits::Limits,
     prepare, start,
 };
 use raccordo_policies::UserRole;
@@ -63,9 +64,12 @@ async fn fixture() -> Fixture {
         tokens: tokens.clone(),
         policy: None,
         log_format: "pretty".into(),
+        limits: Limits::default().without_rate_limits(),
     };
     let state = prepare(&settings).await.expect("prepare");
-    let hub = start(state, "127.0.0.1:0").await.expect("start");
+    let hub = start(state, "127.0.0.1:0", &settings.limits)
+        .await
+        .expect("start");
     let url = hub.graphql_url();
     std::mem::forget(hub); // serves until the bench process ends
     let client = reqwest::Client::new();

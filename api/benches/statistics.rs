@@ -21,6 +21,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use raccordo_api::{
     auth,
     config::{Settings, TokenSettings},
+    limits::Limits,
     prepare, start, RunningHub,
 };
 use raccordo_entities::{
@@ -451,6 +452,7 @@ fn settings(database_url: String) -> Settings {
         },
         policy: None,
         log_format: "pretty".into(),
+        limits: Limits::default().without_rate_limits(),
     }
 }
 
@@ -458,7 +460,9 @@ async fn fixture(name: &'static str, url: String, cleanup: Cleanup) -> Fixture {
     let settings = settings(url);
     let state = prepare(&settings).await.expect("prepare");
     load(&state.db).await;
-    let hub = start(state, "127.0.0.1:0").await.expect("start");
+    let hub = start(state, "127.0.0.1:0", &settings.limits)
+        .await
+        .expect("start");
     let mint = |agency: &str, role| {
         auth::mint(&settings.tokens, "bench", Some(agency), role, 3600).expect("mint")
     };

@@ -60,7 +60,12 @@ pub enum Command {
         action: PolicyAction,
     },
     /// Prints the GraphQL schema (SDL) the hub serves.
-    Schema,
+    Schema {
+        /// Print only what one kind of caller may ever learn of the schema under the loaded
+        /// policy: `anonymous`, or `KIND:ROLE` (e.g. `QUESTURA:OPERATOR`, `-:PLATFORM_ADMIN`).
+        #[arg(long)]
+        viewer: Option<String>,
+    },
     /// Imports a spreadsheet (CSV) of cases or referrals for an agency.
     Import {
         #[command(subcommand)]

@@ -26,6 +26,10 @@ pub struct Settings {
     #[command(flatten)]
     pub tokens: TokenSettings,
 
+    /// Limits on what one request, one user and one agency may ask.
+    #[command(flatten)]
+    pub limits: crate::limits::Limits,
+
     /// A protocol document to enforce instead of the default shipped in `policies/`.
     #[arg(long = "policy", global = true, env = "RACCORDO_POLICY")]
     pub policy: Option<PathBuf>,

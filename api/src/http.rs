@@ -30,13 +30,10 @@ use crate::{
     audit,
     error::ApiError,
     graphql::{HubSchema, Loaders},
+    limits::Introspection,
     state::AppState,
+    throttle::Refusal,
 };
-
-/// Largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Most operations in one batched request.
-pub const MAX_BATCH: usize = 10;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -46,15 +43,20 @@ pub struct Hub {
     pub state: AppState,
     pub schema: HubSchema,
     pub limits: crate::limits::Limits,
+    /// What each kind of caller may learn about the schema.
+    pub views: Arc<crate::graphql::view::Views>,
+    /// Rates and caps per user, agency and hub.
+    pub throttle: Arc<crate::throttle::Throttle>,
 }
 
 /// The hub's routes.
 pub fn router(hub: Hub) -> Router {
+    let body_limit = hub.limits.body_bytes;
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(hub)
 }
 
@@ -130,11 +132,14 @@ fn request_id() -> String {
 /// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
 async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request) -> Response {
     // The schema is documentation for partners, not a map for strangers.
-    let request = if context.principal.is_none() {
+    let request = if context.principal.is_none() || hub.limits.introspection == Introspection::Off {
         request.disable_introspection()
     } else {
         request
     };
+    // Error messages never name what the caller's kind can never read.
+    let viewer = context.viewer();
+    let view = hub.views.of(viewer.as_ref());
     let request = request
         .data(context.clone())
         .data(Loaders::new(&hub.state.db));
@@ -142,7 +147,11 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request)
     // mutation's transaction is then rolled back, so nothing is half written.
     let execution = AssertUnwindSafe(hub.schema.execute(request)).catch_unwind();
     match tokio::time::timeout(hub.limits.timeout, execution).await {
-        Ok(Ok(response)) => response,
+        Ok(Ok(mut response)) => {
+            hub.views.mask_messages(view, &mut response.errors);
+            hub.limits.name_engine_limits(&mut response.errors);
+            response
+        }
         Ok(Err(_)) => {
             tracing::error!("a resolver panicked");
             error_response(ApiError::Internal("panic".into()))
@@ -181,27 +190,66 @@ async fn flush_reads(hub: &Hub, context: &RequestContext) -> Result<(), ApiError
     w.commit().await
 }
 
+/// Turns a throttle refusal into its HTTP answer (429 or 503, with `Retry-After`).
+fn refused(refusal: Refusal, graphql_response: bool, id: &str) -> HttpResponse {
+    tracing::info!(refusal = ?refusal, "request refused by the throttle");
+    let r = error_response(ApiError::LimitExceeded(refusal.message()));
+    let mut resp = render(BatchResponse::Single(r), graphql_response, false, id);
+    *resp.status_mut() = match refusal {
+        Refusal::HubBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::TOO_MANY_REQUESTS,
+    };
+    resp.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(refusal.retry_after()),
+    );
+    resp
+}
+
+/// The throttle's keys for a caller: its user and its agency (anonymous callers share one).
+fn throttle_keys(principal: Option<&Principal>) -> (String, String) {
+    match principal {
+        Some(p) => {
+            let agency = p.agency_id().unwrap_or("-hub-").to_string();
+            (format!("{agency}/{}", p.user_id), agency)
+        }
+        None => ("-anonymous-".into(), "-anonymous-".into()),
+    }
+}
+
 /// Runs a whole HTTP request's operations and renders the answer.
 async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse {
     let id = request_id();
+    let _place = match hub.throttle.enter() {
+        Ok(p) => p,
+        Err(refusal) => return refused(refusal, wants_graphql_response(&headers), &id),
+    };
     let graphql_response = wants_graphql_response(&headers);
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id, operation = tracing::field::Empty, outcome = tracing::field::Empty);
-    let result = async {
-        let requests = match batch {
-            BatchRequest::Single(r) => vec![r],
-            BatchRequest::Batch(v) => v,
+    let result: Result<(BatchResponse, bool), Refusal> = async {
+        // A batch of one is still a batch: its answer is a list of one.
+        let (requests, is_batch) = match batch {
+            BatchRequest::Single(r) => (vec![r], false),
+            BatchRequest::Batch(v) => (v, true),
         };
-        let is_batch = requests.len() != 1;
-        if requests.len() > MAX_BATCH {
+        if is_batch && hub.limits.batch == 0 {
+            let r = error_response(ApiError::LimitExceeded(
+                "this hub does not accept batched operations: send one operation per request"
+                    .into(),
+            ));
+            return Ok((BatchResponse::Single(r), false));
+        }
+        if requests.len() > hub.limits.batch.max(1) {
             let r = error_response(ApiError::LimitExceeded(format!(
-                "at most {MAX_BATCH} operations per request"
+                "the request exceeds the batch limit ({}): at most {} operations per request",
+                hub.limits.batch, hub.limits.batch
             )));
-            return (BatchResponse::Single(r), false);
+            return Ok((BatchResponse::Single(r), false));
         }
         for r in &requests {
             if let Err(e) = hub.limits.check(&r.query) {
-                return (BatchResponse::Single(error_response(e)), false);
+                return Ok((BatchResponse::Single(error_response(e)), false));
             }
         }
         if let Some(name) = requests.first().and_then(|r| r.operation_name.clone()) {
@@ -209,8 +257,11 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
         }
         let principal = match principal(&hub.state, &headers).await {
             Ok(p) => p,
-            Err(e) => return (BatchResponse::Single(error_response(e)), false),
+            Err(e) => return Ok((BatchResponse::Single(error_response(e)), false)),
         };
+        let (user_key, agency_key) = throttle_keys(principal.as_ref());
+        hub.throttle.charge(&user_key, &agency_key)?;
+        let _slot = hub.throttle.agency_slot(&agency_key)?;
         let context = Arc::new(RequestContext::new(principal));
         let mut responses = Vec::with_capacity(requests.len());
         for r in requests {
@@ -220,21 +271,27 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             if let ApiError::Internal(detail) = &e {
                 tracing::error!(%detail, "access log write failed; answer withheld");
             }
-            return (
+            return Ok((
                 BatchResponse::Single(error_response(ApiError::Internal("access log".into()))),
                 false,
-            );
+            ));
         }
         let out = if is_batch {
             BatchResponse::Batch(responses)
         } else {
             BatchResponse::Single(responses.remove(0))
         };
-        (out, true)
+        Ok((out, true))
     }
     .instrument(span.clone())
     .await;
-    let (response, executed) = result;
+    let (response, executed) = match result {
+        Ok(answer) => answer,
+        Err(refusal) => {
+            span.record("outcome", "LIMIT_EXCEEDED");
+            return refused(refusal, graphql_response, &id);
+        }
+    };
     let codes = error_codes(&response);
     span.record(
         "outcome",
@@ -340,6 +397,9 @@ fn coded(mut e: ServerError) -> ServerError {
         ) {
             (Some(_), _) => "LIMIT_EXCEEDED",
             (None, true) => "VALIDATION",
+            // The engine checks arguments as it reaches each field: a variable of the wrong
+            // type is the caller's mistake, found late, not the hub's failure.
+            (None, false) if is_argument_error(&e.message) => "VALIDATION",
             (None, false) => "INTERNAL",
         };
         if code == "INTERNAL" {
@@ -355,6 +415,14 @@ fn coded(mut e: ServerError) -> ServerError {
         e.extensions = Some(ext);
     }
     e
+}
+
+/// Whether an uncoded error raised while resolving is the engine's complaint about an argument.
+fn is_argument_error(message: &str) -> bool {
+    message.starts_with("Failed to parse")
+        || message.starts_with("Invalid value for argument")
+        || message.starts_with("Variable ")
+        || message.contains("is not defined")
 }
 
 fn bad_request(message: &str, graphql_response: bool) -> HttpResponse {
@@ -377,7 +445,8 @@ async fn graphql_post(
     let graphql_response = wants_graphql_response(&headers);
     let Ok(body) = body else {
         let r = error_response(ApiError::LimitExceeded(format!(
-            "the request body is larger than {MAX_BODY_BYTES} bytes"
+            "the request body is larger than the body limit ({} bytes)",
+            hub.limits.body_bytes
         )));
         let mut resp = render(
             BatchResponse::Single(r),
@@ -451,6 +520,16 @@ async fn graphql_get(
             Ok(v) => request = request.variables(async_graphql::Variables::from_json(v)),
             Err(_) => return bad_request("variables must be a JSON object", graphql_response),
         }
+    }
+    // Limits first: the parser below must never see a document over them.
+    if let Err(e) = hub.limits.check(&query) {
+        let r = error_response(e);
+        return render(
+            BatchResponse::Single(r),
+            graphql_response,
+            false,
+            &request_id(),
+        );
     }
     // GET is for queries only: a mutation over GET could be triggered by a link.
     if let Ok(doc) = async_graphql::parser::parse_query(&query) {

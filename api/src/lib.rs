@@ -20,6 +20,7 @@ pub mod limits;
 pub mod report;
 mod server;
 pub mod state;
+pub mod throttle;
 pub mod validate;
 
 pub use server::{load_policy, prepare, start, RunningHub};

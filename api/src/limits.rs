@@ -6,23 +6,115 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
 use crate::error::ApiError;
 
-/// The request limits, with safe defaults.
-#[derive(Debug, Clone, Copy)]
+/// Who may ask the schema about itself (introspection). Anonymous callers never may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Introspection {
+    /// Callers with a valid token (partners' developers and GraphiQL).
+    Partners,
+    /// Nobody: production deployments whose partners work from the published schema.
+    Off,
+}
+
+/// The request limits, with safe defaults. Each is a flag and an environment variable.
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Limits {
     /// Deepest nesting of selections.
+    #[arg(
+        long = "max-depth",
+        global = true,
+        env = "RACCORDO_MAX_DEPTH",
+        default_value_t = 12
+    )]
     pub depth: usize,
     /// Largest complexity: one per field, list fields multiplied by their `first`.
+    #[arg(
+        long = "max-complexity",
+        global = true,
+        env = "RACCORDO_MAX_COMPLEXITY",
+        default_value_t = 20_000
+    )]
     pub complexity: usize,
     /// Most aliases in one document.
+    #[arg(
+        long = "max-aliases",
+        global = true,
+        env = "RACCORDO_MAX_ALIASES",
+        default_value_t = 30
+    )]
     pub aliases: usize,
     /// Most root fields in one operation.
+    #[arg(
+        long = "max-root-fields",
+        global = true,
+        env = "RACCORDO_MAX_ROOT_FIELDS",
+        default_value_t = 20
+    )]
     pub root_fields: usize,
     /// Most directives in one document.
+    #[arg(
+        long = "max-directives",
+        global = true,
+        env = "RACCORDO_MAX_DIRECTIVES",
+        default_value_t = 20
+    )]
     pub directives: usize,
     /// Most lexical tokens in one document.
+    #[arg(
+        long = "max-tokens",
+        global = true,
+        env = "RACCORDO_MAX_TOKENS",
+        default_value_t = 5_000
+    )]
     pub tokens: usize,
-    /// Longest a request may run; its database work is cancelled past it.
+    /// Most operations in one batched HTTP request; 0 turns batching off.
+    #[arg(
+        long = "max-batch",
+        global = true,
+        env = "RACCORDO_MAX_BATCH",
+        default_value_t = 10
+    )]
+    pub batch: usize,
+    /// Largest request body, in bytes.
+    #[arg(long = "max-body-bytes", global = true, env = "RACCORDO_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub body_bytes: usize,
+    /// Longest a request may run (`10s`, `1m`); its database work is cancelled past it.
+    #[arg(long = "request-timeout", global = true, env = "RACCORDO_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+    /// Who may use introspection: `partners` (any valid token) or `off`. Never anonymous callers.
+    #[arg(long, global = true, env = "RACCORDO_INTROSPECTION", value_enum, default_value_t = Introspection::Partners)]
+    pub introspection: Introspection,
+    /// Requests per minute one user may make (a burst of a minute's allowance, then a steady rate).
+    #[arg(
+        long = "rate-limit-user",
+        global = true,
+        env = "RACCORDO_RATE_LIMIT_USER",
+        default_value_t = 600
+    )]
+    pub per_user_per_minute: u32,
+    /// Requests per minute all users of one agency together may make (anonymous callers share one allowance).
+    #[arg(
+        long = "rate-limit-agency",
+        global = true,
+        env = "RACCORDO_RATE_LIMIT_AGENCY",
+        default_value_t = 3_000
+    )]
+    pub per_agency_per_minute: u32,
+    /// Requests the hub works on at once; more wait for none and get 503 with Retry-After.
+    #[arg(
+        long = "max-concurrent-requests",
+        global = true,
+        env = "RACCORDO_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 64
+    )]
+    pub concurrent: usize,
+    /// Requests one agency may have in flight at once, so that its slow queries cannot take every slot.
+    #[arg(
+        long = "max-concurrent-per-agency",
+        global = true,
+        env = "RACCORDO_MAX_CONCURRENT_PER_AGENCY",
+        default_value_t = 16
+    )]
+    pub concurrent_per_agency: usize,
 }
 
 impl Default for Limits {
@@ -34,19 +126,62 @@ impl Default for Limits {
             root_fields: 20,
             directives: 20,
             tokens: 5_000,
+            batch: 10,
+            body_bytes: 1024 * 1024,
             timeout: std::time::Duration::from_secs(10),
+            introspection: Introspection::Partners,
+            per_user_per_minute: 600,
+            per_agency_per_minute: 3_000,
+            concurrent: 64,
+            concurrent_per_agency: 16,
         }
     }
+}
+
+impl Limits {
+    /// These limits without the per-user and per-agency throttle (benchmarks and tests that
+    /// send hundreds of requests with one token).
+    pub fn without_rate_limits(self) -> Limits {
+        Limits {
+            per_user_per_minute: u32::MAX,
+            per_agency_per_minute: u32::MAX,
+            concurrent: 4096,
+            concurrent_per_agency: 4096,
+            ..self
+        }
+    }
+}
+
+/// Parses `10s`, `2m`, `1h` (a bare number is seconds).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let secs = crate::auth::parse_ttl(text)?;
+    if secs == 0 {
+        return Err("the timeout must be at least one second".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 fn exceeded(what: &str, limit: usize) -> ApiError {
     ApiError::LimitExceeded(format!("the request exceeds the {what} limit ({limit})"))
 }
 
-/// Counts tokens the way a GraphQL lexer would, closely enough to bound the work of parsing:
-/// names and numbers, strings, and punctuators.
-fn count_tokens(query: &str) -> usize {
+/// Deepest nesting of brackets (`{`, `[`, `(`) a document may have before it is parsed. The
+/// parser recurses once per level: a 4 KB document of 2,000 nested list brackets overflowed a
+/// worker's stack and aborted the whole hub (found by the fuzz test). Selections are bounded
+/// again, more tightly, by the depth limit once parsed.
+pub const MAX_NESTING: usize = 64;
+
+/// What the lexer-level scan of a document found.
+struct Scan {
+    tokens: usize,
+    nesting: usize,
+}
+
+/// Counts tokens the way a GraphQL lexer would, closely enough to bound the work of parsing
+/// (names and numbers, strings, and punctuators), and the deepest bracket nesting.
+fn scan(query: &str) -> Scan {
     let mut count = 0;
+    let (mut depth, mut deepest) = (0usize, 0usize);
     let mut chars = query.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -77,10 +212,22 @@ fn count_tokens(query: &str) -> usize {
                 }
             }
             c if c.is_whitespace() || c == ',' => {}
+            '{' | '[' | '(' => {
+                count += 1;
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            '}' | ']' | ')' => {
+                count += 1;
+                depth = depth.saturating_sub(1);
+            }
             _ => count += 1,
         }
     }
-    count
+    Scan {
+        tokens: count,
+        nesting: deepest,
+    }
 }
 
 fn count_aliases(
@@ -117,8 +264,12 @@ impl Limits {
     /// Checks what can be checked before the engine sees the query. A document that does not
     /// parse is left to the engine, which answers with its own validation error.
     pub fn check(&self, query: &str) -> Result<(), ApiError> {
-        if count_tokens(query) > self.tokens {
+        let scan = scan(query);
+        if scan.tokens > self.tokens {
             return Err(exceeded("tokens", self.tokens));
+        }
+        if scan.nesting > MAX_NESTING {
+            return Err(exceeded("nesting", MAX_NESTING));
         }
         let Ok(doc) = async_graphql::parser::parse_query(query) else {
             return Ok(());
@@ -135,6 +286,27 @@ impl Limits {
             return Err(exceeded("aliases", self.aliases));
         }
         Ok(())
+    }
+}
+
+impl Limits {
+    /// Rewords the engine's own limit errors ("Query is nested too deep.") to name the limit
+    /// and its value, as the hub's own limit errors do.
+    pub fn name_engine_limits(&self, errors: &mut [async_graphql::ServerError]) {
+        for e in errors.iter_mut().filter(|e| e.path.is_empty()) {
+            let value = match engine_limit_message(&e.message) {
+                Some("complexity") => self.complexity,
+                Some("depth") => self.depth,
+                Some("directives") => self.directives,
+                _ => continue,
+            };
+            if let Some(what) = engine_limit_message(&e.message) {
+                e.message = format!("the request exceeds the {what} limit ({value})");
+                let mut ext = e.extensions.take().unwrap_or_default();
+                ext.set("code", "LIMIT_EXCEEDED");
+                e.extensions = Some(ext);
+            }
+        }
     }
 }
 
@@ -157,7 +329,7 @@ mod tests {
 
     #[test]
     fn counts_tokens_and_aliases() {
-        assert_eq!(count_tokens("{ a b(x: \"s, t\") }"), 9);
+        assert_eq!(scan("{ a b(x: \"s, t\") }").tokens, 9);
         let l = Limits {
             aliases: 2,
             ..Limits::default()
@@ -171,5 +343,47 @@ mod tests {
             ..Limits::default()
         };
         assert!(l.check("{ me { userId role } }").is_err());
+    }
+
+    /// Deep brackets are refused before the parser sees them, in lists, objects and selections,
+    /// but not when they are inside a string.
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let l = Limits::default();
+        let deep_list = format!("{{ a(x: {}1{}) }}", "[".repeat(2000), "]".repeat(2000));
+        let e = l.check(&deep_list).expect_err("refused");
+        assert!(e.to_string().contains("nesting"), "{e}");
+        let deep_selection = format!("{}{}", "{ a ".repeat(100), "}".repeat(100));
+        assert!(l.check(&deep_selection).is_err());
+        let in_a_string = format!("{{ a(x: \"{}\") }}", "[".repeat(2000));
+        assert!(l.check(&in_a_string).is_ok());
+        assert!(l
+            .check("{ a(x: [[[1]]], y: {z: {w: 1}}) { b { c } } }")
+            .is_ok());
+    }
+
+    /// The flags' defaults are the documented defaults.
+    #[test]
+    fn flag_defaults_match_default() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            limits: Limits,
+        }
+        let parsed = <Cli as clap::Parser>::try_parse_from(["raccordo"]).expect("parses");
+        assert_eq!(
+            format!("{:?}", parsed.limits),
+            format!("{:?}", Limits::default())
+        );
+        let parsed = <Cli as clap::Parser>::try_parse_from([
+            "raccordo",
+            "--request-timeout",
+            "2m",
+            "--max-batch",
+            "0",
+        ])
+        .expect("parses");
+        assert_eq!(parsed.limits.timeout, std::time::Duration::from_secs(120));
+        assert_eq!(parsed.limits.batch, 0);
     }
 }

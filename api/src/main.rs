@@ -71,7 +71,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             if !state.verifier.has_keys() {
                 tracing::warn!("no token key is configured: every token will be refused and only the public directory answers");
             }
-            let hub = start(state, &settings.bind).await?;
+            let hub = start(state, &settings.bind, &settings.limits).await?;
             println!("listening on http://{}", hub.addr);
             println!("GraphiQL: http://{}/graphql", hub.addr);
             hub.run_until_signal().await;
@@ -155,14 +155,44 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             print!("{}", policy.matrix_markdown());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema => {
+        Command::Schema { viewer: None } => {
             print!("{}", graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema {
+            viewer: Some(viewer),
+        } => {
+            let policy = load_policy(settings.policy.as_deref())?;
+            let viewer = parse_viewer(&viewer)?;
+            let views = graphql::view::Views::new(&policy, &graphql::sdl());
+            print!("{}", views.sdl(viewer.as_ref()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what } => import::command::import_command(&settings, what).await,
         Command::Export { what } => import::command::export_command(&settings, what).await,
         Command::Report(args) => report::command::report_command(&settings, args).await,
     }
+}
+
+/// `anonymous`, or `KIND:ROLE` with `-` for no agency (the platform admin).
+fn parse_viewer(text: &str) -> Result<Option<raccordo_policies::Viewer>, ApiError> {
+    if text.eq_ignore_ascii_case("anonymous") {
+        return Ok(None);
+    }
+    let bad = || {
+        ApiError::Setup(format!(
+            "--viewer {text:?}: use `anonymous` or KIND:ROLE, e.g. QUESTURA:OPERATOR or -:PLATFORM_ADMIN"
+        ))
+    };
+    let (kind, role) = text.split_once(':').ok_or_else(bad)?;
+    let agency_kind = match kind {
+        "-" => None,
+        k => Some(k.parse().map_err(|_| bad())?),
+    };
+    Ok(Some(raccordo_policies::Viewer {
+        role: role.parse().map_err(|_| bad())?,
+        agency_kind,
+    }))
 }
 
 /// One token per demo agency and role, and one for the platform admin.

@@ -12,6 +12,7 @@ use crate::{
     error::{ApiError, ApiResult},
     graphql,
     http::{self, Hub},
+    limits::Limits,
     state::AppState,
 };
 
@@ -67,6 +68,7 @@ pub struct RunningHub {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    key_watcher: Option<JoinHandle<()>>,
 }
 
 impl RunningHub {
@@ -81,6 +83,9 @@ impl RunningHub {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(watcher) = self.key_watcher.take() {
+            watcher.abort();
+        }
     }
 
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
@@ -91,21 +96,28 @@ impl RunningHub {
     }
 }
 
-/// Binds `bind` and serves the hub in the background.
-pub async fn start(state: AppState, bind: &str) -> ApiResult<RunningHub> {
+/// How often the public-key file is looked at for a rotation.
+const KEY_FILE_POLL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Binds `bind` and serves the hub in the background, within `limits`.
+pub async fn start(state: AppState, bind: &str, limits: &Limits) -> ApiResult<RunningHub> {
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|e| ApiError::Setup(format!("cannot listen on {bind}: {e}")))?;
     let addr = listener
         .local_addr()
         .map_err(|e| ApiError::Setup(e.to_string()))?;
-    let limits = crate::limits::Limits::default();
-    let schema = graphql::build_schema(state.clone(), &limits);
+    let schema = graphql::build_schema(state.clone(), limits);
+    let views = std::sync::Arc::new(graphql::view::Views::new(&state.policy, &graphql::sdl()));
     let app = http::router(Hub {
         state: state.clone(),
         schema,
-        limits,
+        limits: *limits,
+        views,
+        throttle: std::sync::Arc::new(crate::throttle::Throttle::new(limits)),
     });
+    // A rotated --jwt-public-key file is picked up without a restart.
+    let key_watcher = crate::auth::spawn_key_watcher(&state.verifier, KEY_FILE_POLL);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -119,6 +131,7 @@ pub async fn start(state: AppState, bind: &str) -> ApiResult<RunningHub> {
         state,
         shutdown: Some(tx),
         task,
+        key_watcher,
     })
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod access;
 mod demo;
 mod foundation;
+mod hardening;
 mod import;
 mod network;
 mod referrals;

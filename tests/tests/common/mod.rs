@@ -11,6 +11,7 @@ use std::sync::Once;
 use raccordo_api::{
     auth,
     config::{Settings, TokenSettings},
+    limits::Limits,
     prepare, start, RunningHub,
 };
 use raccordo_policies::UserRole;
@@ -32,7 +33,13 @@ enum Cleanup {
     Postgres { admin_url: String, database: String },
 }
 
-fn settings(database_url: String) -> Settings {
+/// The limits tests run with: the defaults without the throttle, since tests send hundreds of
+/// requests with one token (the throttle has its own tests).
+pub fn test_limits() -> Limits {
+    Limits::default().without_rate_limits()
+}
+
+fn settings(database_url: String, limits: Limits) -> Settings {
     Settings {
         database_url,
         bind: "127.0.0.1:0".into(),
@@ -44,6 +51,7 @@ fn settings(database_url: String) -> Settings {
         },
         policy: None,
         log_format: "pretty".into(),
+        limits,
     }
 }
 
@@ -52,7 +60,9 @@ static SKIPPED: Once = Once::new();
 impl TestHub {
     async fn boot(settings: Settings, cleanup: Cleanup) -> TestHub {
         let state = prepare(&settings).await.expect("the hub prepares");
-        let hub = start(state, &settings.bind).await.expect("the hub starts");
+        let hub = start(state, &settings.bind, &settings.limits)
+            .await
+            .expect("the hub starts");
         TestHub {
             hub,
             client: reqwest::Client::new(),
@@ -63,16 +73,27 @@ impl TestHub {
 
     /// A hub on a fresh SQLite file.
     pub async fn sqlite() -> TestHub {
+        TestHub::sqlite_with(test_limits()).await
+    }
+
+    /// A hub on a fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is not set.
+    pub async fn postgres() -> Option<TestHub> {
+        TestHub::postgres_with(test_limits()).await
+    }
+
+    /// A hub on a fresh SQLite file, with these limits.
+    pub async fn sqlite_with(limits: Limits) -> TestHub {
         let path = std::env::temp_dir().join(format!(
             "raccordo-test-{}.db",
             uuid::Uuid::new_v4().simple()
         ));
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        TestHub::boot(settings(url), Cleanup::Sqlite(path)).await
+        TestHub::boot(settings(url, limits), Cleanup::Sqlite(path)).await
     }
 
-    /// A hub on a fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is not set.
-    pub async fn postgres() -> Option<TestHub> {
+    /// A hub on a fresh PostgreSQL database with these limits, or `None` when
+    /// `TEST_DATABASE_URL` is not set.
+    pub async fn postgres_with(limits: Limits) -> Option<TestHub> {
         let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
             SKIPPED.call_once(|| eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL runs of the integration tests are skipped"));
             return None;
@@ -92,7 +113,7 @@ impl TestHub {
         };
         Some(
             TestHub::boot(
-                settings(url),
+                settings(url, limits),
                 Cleanup::Postgres {
                     admin_url,
                     database,
@@ -250,6 +271,24 @@ macro_rules! hub_test {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(hub) = $crate::common::TestHub::postgres().await {
+                    super::$name(hub).await;
+                }
+            }
+        }
+    };
+    ($name:ident, $limits:expr) => {
+        mod $name {
+            // The limits expression is written in the scenario's module.
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let hub = $crate::common::TestHub::sqlite_with($limits).await;
+                super::$name(hub).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(hub) = $crate::common::TestHub::postgres_with($limits).await {
                     super::$name(hub).await;
                 }
             }

@@ -1,0 +1,279 @@
+//! Throttling, so that one partner's runaway script cannot starve the others: a request rate
+//! per user and per agency (token buckets: a minute's allowance as a burst, then a steady rate),
+//! a cap on requests in flight per agency, and a cap on requests in flight for the whole hub.
+//! Refusals say when to come back (`Retry-After`).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::limits::Limits;
+
+/// Buckets kept before idle (full) ones are forgotten.
+const MAX_BUCKETS: usize = 10_000;
+
+/// Why a request was turned away, and in how many seconds to try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The user's or the agency's allowance of requests is used up (HTTP 429).
+    TooManyRequests { who: &'static str, retry_after: u64 },
+    /// The agency already has its share of requests in flight (HTTP 429).
+    AgencyBusy { retry_after: u64 },
+    /// The hub is working on as many requests as it may (HTTP 503).
+    HubBusy { retry_after: u64 },
+}
+
+impl Refusal {
+    /// Seconds after which the caller may try again.
+    pub fn retry_after(&self) -> u64 {
+        match self {
+            Refusal::TooManyRequests { retry_after, .. }
+            | Refusal::AgencyBusy { retry_after }
+            | Refusal::HubBusy { retry_after } => *retry_after,
+        }
+    }
+
+    /// The refusal in a partner's words.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::TooManyRequests { who, retry_after } => format!(
+                "too many requests from this {who}: the rate limit is reached; try again in {retry_after} s"
+            ),
+            Refusal::AgencyBusy { retry_after } => format!(
+                "this agency already has as many requests in progress as it may; try again in {retry_after} s"
+            ),
+            Refusal::HubBusy { retry_after } => format!(
+                "the hub is busy with other requests; try again in {retry_after} s"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// The hub's throttle. One per running hub, shared by every request.
+#[derive(Debug)]
+pub struct Throttle {
+    per_user: u32,
+    per_agency: u32,
+    agency_cap: usize,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    hub: Arc<Semaphore>,
+}
+
+/// A request's place among its agency's requests in flight; freed when dropped.
+#[derive(Debug)]
+pub struct AgencySlot {
+    key: String,
+    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for AgencySlot {
+    fn drop(&mut self) {
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl Throttle {
+    /// A throttle with `limits`' rates and caps.
+    pub fn new(limits: &Limits) -> Throttle {
+        Throttle {
+            per_user: limits.per_user_per_minute,
+            per_agency: limits.per_agency_per_minute,
+            agency_cap: limits.concurrent_per_agency.max(1),
+            buckets: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            hub: Arc::new(Semaphore::new(limits.concurrent.max(1))),
+        }
+    }
+
+    /// A place among the requests the hub works on at once; refused when all are taken
+    /// (the request is not queued: a queue would only hide the overload from the caller).
+    pub fn enter(&self) -> Result<OwnedSemaphorePermit, Refusal> {
+        self.hub
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refusal::HubBusy { retry_after: 1 })
+    }
+
+    /// Charges one request to the user and to the agency; refused, and charged to neither,
+    /// when either allowance is used up.
+    pub fn charge(&self, user: &str, agency: &str) -> Result<(), Refusal> {
+        self.charge_at(Instant::now(), user, agency)
+    }
+
+    fn charge_at(&self, now: Instant, user: &str, agency: &str) -> Result<(), Refusal> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > MAX_BUCKETS {
+            let (user_rate, agency_rate) = (self.per_user, self.per_agency);
+            buckets.retain(|key, b| {
+                let per_minute = if key.starts_with("user:") {
+                    user_rate
+                } else {
+                    agency_rate
+                };
+                refill(*b, per_minute, now).tokens < f64::from(per_minute)
+            });
+        }
+        let checks = [
+            ("user", format!("user:{user}"), self.per_user),
+            ("agency", format!("agency:{agency}"), self.per_agency),
+        ];
+        let mut refilled = Vec::with_capacity(2);
+        for (who, key, per_minute) in checks {
+            if per_minute == u32::MAX {
+                continue;
+            }
+            let bucket = buckets.get(&key).copied().unwrap_or(Bucket {
+                tokens: f64::from(per_minute),
+                at: now,
+            });
+            let bucket = refill(bucket, per_minute, now);
+            if bucket.tokens < 1.0 {
+                let per_second = f64::from(per_minute) / 60.0;
+                let wait = ((1.0 - bucket.tokens) / per_second).ceil().max(1.0);
+                return Err(Refusal::TooManyRequests {
+                    who,
+                    retry_after: wait as u64,
+                });
+            }
+            refilled.push((key, bucket));
+        }
+        for (key, mut bucket) in refilled {
+            bucket.tokens -= 1.0;
+            buckets.insert(key, bucket);
+        }
+        Ok(())
+    }
+
+    /// A place among the agency's requests in flight; refused when it has its share already.
+    pub fn agency_slot(&self, agency: &str) -> Result<AgencySlot, Refusal> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(agency.to_string()).or_insert(0);
+        if *n >= self.agency_cap {
+            return Err(Refusal::AgencyBusy { retry_after: 1 });
+        }
+        *n += 1;
+        Ok(AgencySlot {
+            key: agency.to_string(),
+            in_flight: self.in_flight.clone(),
+        })
+    }
+}
+
+fn refill(bucket: Bucket, per_minute: u32, now: Instant) -> Bucket {
+    let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+    let capacity = f64::from(per_minute);
+    Bucket {
+        tokens: (bucket.tokens + elapsed * capacity / 60.0).min(capacity),
+        at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn throttle(per_user: u32, per_agency: u32) -> Throttle {
+        Throttle::new(&Limits {
+            per_user_per_minute: per_user,
+            per_agency_per_minute: per_agency,
+            concurrent: 2,
+            concurrent_per_agency: 1,
+            ..Limits::default()
+        })
+    }
+
+    #[test]
+    fn a_user_gets_a_minutes_allowance_then_a_steady_rate() {
+        let t = throttle(60, 1000);
+        let start = Instant::now();
+        for _ in 0..60 {
+            assert!(t.charge_at(start, "u", "a").is_ok());
+        }
+        let refused = t.charge_at(start, "u", "a");
+        assert_eq!(
+            refused,
+            Err(Refusal::TooManyRequests {
+                who: "user",
+                retry_after: 1
+            })
+        );
+        // Another user of the same agency is not held back by the first.
+        assert!(t.charge_at(start, "v", "a").is_ok());
+        // One request a second comes back.
+        assert!(t
+            .charge_at(start + Duration::from_secs(1), "u", "a")
+            .is_ok());
+        assert!(t
+            .charge_at(start + Duration::from_secs(1), "u", "a")
+            .is_err());
+    }
+
+    #[test]
+    fn an_agency_allowance_covers_all_its_users_and_refusals_cost_nothing() {
+        let t = throttle(1000, 3);
+        let now = Instant::now();
+        assert!(t.charge_at(now, "u1", "a").is_ok());
+        assert!(t.charge_at(now, "u2", "a").is_ok());
+        assert!(t.charge_at(now, "u3", "a").is_ok());
+        let refused = t
+            .charge_at(now, "u4", "a")
+            .expect_err("agency allowance used up");
+        assert_eq!(refused.retry_after(), 20);
+        assert!(refused.message().contains("agency"));
+        // Another agency is unaffected.
+        assert!(t.charge_at(now, "w", "b").is_ok());
+        // u4 was refused before being charged: its own allowance is intact.
+        let t2 = throttle(1, 1000);
+        assert!(t2.charge_at(now, "x", "a").is_ok());
+        assert!(t2.charge_at(now, "x", "a").is_err());
+        assert!(t2
+            .charge_at(now + Duration::from_secs(60), "x", "a")
+            .is_ok());
+    }
+
+    #[test]
+    fn in_flight_caps_free_their_places() {
+        let t = throttle(1000, 1000);
+        let a = t.agency_slot("a").expect("first");
+        assert_eq!(
+            t.agency_slot("a").map(|_| ()),
+            Err(Refusal::AgencyBusy { retry_after: 1 })
+        );
+        assert!(t.agency_slot("b").is_ok());
+        drop(a);
+        assert!(t.agency_slot("a").is_ok());
+        let p1 = t.enter().expect("1");
+        let _p2 = t.enter().expect("2");
+        assert!(t.enter().is_err());
+        drop(p1);
+        assert!(t.enter().is_ok());
+    }
+
+    #[test]
+    fn unlimited_rates_never_refuse() {
+        let t = Throttle::new(&Limits::default().without_rate_limits());
+        let now = Instant::now();
+        for _ in 0..10_000 {
+            assert!(t.charge_at(now, "u", "a").is_ok());
+        }
+    }
+}
