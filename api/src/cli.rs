@@ -63,8 +63,11 @@ pub enum Command {
     Schema {
         /// Print only what one kind of caller may ever learn of the schema under the loaded
         /// policy: `anonymous`, or `KIND:ROLE` (e.g. `QUESTURA:OPERATOR`, `-:PLATFORM_ADMIN`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "federation")]
         viewer: Option<String>,
+        /// Print the Apollo Federation v2 subgraph SDL a gateway composes (as `_service { sdl }`).
+        #[arg(long)]
+        federation: bool,
     },
     /// Imports a spreadsheet (CSV) of cases or referrals for an agency.
     Import {

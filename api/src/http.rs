@@ -29,7 +29,7 @@ use crate::{
     access::{Principal, RequestContext},
     audit,
     error::ApiError,
-    graphql::{HubSchema, Loaders},
+    graphql::{federation, HubSchema, Loaders},
     limits::Introspection,
     state::AppState,
     throttle::Refusal,
@@ -132,11 +132,31 @@ fn request_id() -> String {
 /// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
 async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request) -> Response {
     // The schema is documentation for partners, not a map for strangers.
-    let request = if context.principal.is_none() || hub.limits.introspection == Introspection::Off {
-        request.disable_introspection()
+    let may_introspect =
+        context.principal.is_some() && hub.limits.introspection != Introspection::Off;
+    // `_service { sdl }` is the whole schema too, and the engine serves it whatever the
+    // introspection setting: it is answered `null` here, as `__schema` is.
+    let hidden_service = if may_introspect {
+        Vec::new()
     } else {
-        request
+        federation::service_response_keys(&request.query)
     };
+    let mut request = if may_introspect {
+        request
+    } else {
+        request.disable_introspection()
+    };
+    // A gateway's entity look-ups of one request are loaded together.
+    if let Some(principal) = &context.principal {
+        if request.query.contains("_entities") {
+            request = request.data(federation::case_entities(
+                &hub.state.db,
+                &hub.state.policy,
+                principal,
+                context.now,
+            ));
+        }
+    }
     // Error messages never name what the caller's kind can never read.
     let viewer = context.viewer();
     let view = hub.views.of(viewer.as_ref());
@@ -150,6 +170,13 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request)
         Ok(Ok(mut response)) => {
             hub.views.mask_messages(view, &mut response.errors);
             hub.limits.name_engine_limits(&mut response.errors);
+            if let async_graphql::Value::Object(data) = &mut response.data {
+                for key in &hidden_service {
+                    if let Some(v) = data.get_mut(key.as_str()) {
+                        *v = async_graphql::Value::Null;
+                    }
+                }
+            }
             response
         }
         Ok(Err(_)) => {
@@ -248,7 +275,11 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             return Ok((BatchResponse::Single(r), false));
         }
         for r in &requests {
-            if let Err(e) = hub.limits.check(&r.query) {
+            if let Err(e) = hub
+                .limits
+                .check(&r.query)
+                .and_then(|()| hub.limits.check_variables(&r.variables))
+            {
                 return Ok((BatchResponse::Single(error_response(e)), false));
             }
         }
@@ -420,9 +451,13 @@ fn coded(mut e: ServerError) -> ServerError {
 /// Whether an uncoded error raised while resolving is the engine's complaint about an argument.
 fn is_argument_error(message: &str) -> bool {
     message.starts_with("Failed to parse")
+        || message.starts_with("Expected input type")
         || message.starts_with("Invalid value for argument")
         || message.starts_with("Variable ")
         || message.contains("is not defined")
+        // Federation: a representation without `__typename`, or of a type the hub does not own.
+        || message.starts_with("Entity not found")
+        || message.contains("\"__typename\"")
 }
 
 fn bad_request(message: &str, graphql_response: bool) -> HttpResponse {

@@ -66,6 +66,15 @@ pub struct Limits {
         default_value_t = 5_000
     )]
     pub tokens: usize,
+    /// Most items in one list of a request's variables (a gateway's entity representations,
+    /// say); lists written in the document are bounded by the token limit.
+    #[arg(
+        long = "max-list-items",
+        global = true,
+        env = "RACCORDO_MAX_LIST_ITEMS",
+        default_value_t = 1_000
+    )]
+    pub list_items: usize,
     /// Most operations in one batched HTTP request; 0 turns batching off.
     #[arg(
         long = "max-batch",
@@ -126,6 +135,7 @@ impl Default for Limits {
             root_fields: 20,
             directives: 20,
             tokens: 5_000,
+            list_items: 1_000,
             batch: 10,
             body_bytes: 1024 * 1024,
             timeout: std::time::Duration::from_secs(10),
@@ -290,6 +300,28 @@ impl Limits {
 }
 
 impl Limits {
+    /// Checks the variables of a request: no list longer than the list limit, at any depth.
+    pub fn check_variables(&self, variables: &async_graphql::Variables) -> Result<(), ApiError> {
+        fn longest(value: &async_graphql::Value) -> usize {
+            match value {
+                async_graphql::Value::List(items) => items
+                    .iter()
+                    .map(longest)
+                    .max()
+                    .unwrap_or(0)
+                    .max(items.len()),
+                async_graphql::Value::Object(fields) => {
+                    fields.values().map(longest).max().unwrap_or(0)
+                }
+                _ => 0,
+            }
+        }
+        if variables.values().map(longest).max().unwrap_or(0) > self.list_items {
+            return Err(exceeded("list items", self.list_items));
+        }
+        Ok(())
+    }
+
     /// Rewords the engine's own limit errors ("Query is nested too deep.") to name the limit
     /// and its value, as the hub's own limit errors do.
     pub fn name_engine_limits(&self, errors: &mut [async_graphql::ServerError]) {

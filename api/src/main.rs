@@ -155,12 +155,23 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             print!("{}", policy.matrix_markdown());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema { viewer: None } => {
+        Command::Schema {
+            viewer: None,
+            federation: false,
+        } => {
             print!("{}", graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema {
+            viewer: None,
+            federation: true,
+        } => {
+            print!("{}", graphql::federation_sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema {
             viewer: Some(viewer),
+            ..
         } => {
             let policy = load_policy(settings.policy.as_deref())?;
             let viewer = parse_viewer(&viewer)?;

@@ -294,6 +294,34 @@ pub(crate) async fn view(hub: &TestHub, token: &str, id: &str) -> Value {
     hub.gql(Some(token), &q, json!({ "id": id })).await
 }
 
+/// A federation gateway's entity look-up of one case, asking for every field; the whole response.
+pub(crate) async fn entity_view(hub: &TestHub, token: &str, id: &str) -> Value {
+    let q = format!(
+        "query($r: [_Any!]!) {{ _entities(representations: $r) {{ ... on Case {{ {} }} }} }}",
+        case_selection()
+    );
+    hub.gql(
+        Some(token),
+        &q,
+        json!({ "r": [{ "__typename": "Case", "id": id }] }),
+    )
+    .await
+}
+
+/// What a response says: its data under `key`, and its error codes.
+fn answer_of(response: &Value, data: &Value) -> (Value, Vec<Value>) {
+    let codes = response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    (normalized(data), codes)
+}
+
 /// `cases` asking for every field of every case; the whole response.
 pub(crate) async fn list(hub: &TestHub, token: &str) -> Value {
     let q = format!(
@@ -821,6 +849,15 @@ async fn read_matrix(hub: TestHub) {
                 let got = view(&hub, &token, id).await;
                 let what = format!("{kind} {} {}", role.as_str(), rel.name());
                 situations += 1;
+                // A gateway's entity look-up answers exactly what `case(id:)` answers (issue 7).
+                let entity = entity_view(&hub, &token, id).await;
+                let by_entity = answer_of(&entity, &entity["data"]["_entities"][0]);
+                let by_id = answer_of(&got, &got["data"]["case"]);
+                if by_entity != by_id {
+                    failures.push(format!(
+                        "{what}: _entities({id}) differs from case({id})\n  case     {got}\n  entities {entity}"
+                    ));
+                }
                 if rel != Rel::None && rel.possible_for(kind) && gets_rows(role) {
                     let want = expected_view(&reference[&case_rel], rel, &viewer);
                     let seen = normalized(&got["data"]["case"]);

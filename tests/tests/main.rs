@@ -4,6 +4,7 @@ mod common;
 
 mod access;
 mod demo;
+mod federation;
 mod foundation;
 mod hardening;
 mod import;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: types, queries, mutations and the per-request context they share.
 
 pub mod enums;
+pub mod federation;
 pub mod loaders;
 pub(crate) mod mutation;
 mod network_query;
@@ -32,6 +33,7 @@ pub fn build_schema(state: AppState, limits: &crate::limits::Limits) -> HubSchem
         EmptySubscription,
     )
     .data(state)
+    .enable_federation()
     .disable_suggestions()
     .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
@@ -47,8 +49,26 @@ pub fn sdl() -> String {
         MutationRoot::default(),
         EmptySubscription,
     )
+    .enable_federation()
     .finish()
     .sdl()
+}
+
+/// The subgraph SDL for a federation gateway (Apollo Federation v2), as `_service { sdl }`
+/// answers it and `raccordo schema --federation` prints it.
+pub fn federation_sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .enable_federation()
+    .finish()
+    .sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .compose_directive(),
+    )
 }
 
 /// Every (type, field) of the object and input types the hub serves, for the policy document's check.

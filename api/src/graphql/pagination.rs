@@ -13,6 +13,7 @@ pub const MAX_PAGE: u64 = 100;
 
 /// Where a page of results stands.
 #[derive(SimpleObject, Clone)]
+#[graphql(shareable)]
 pub struct PageInfo {
     /// Whether more results follow.
     pub has_next_page: bool,

@@ -91,6 +91,7 @@ pub struct QueryRoot(
     CoreQuery,
     super::sharing_query::SharingQuery,
     super::network_query::NetworkQuery,
+    super::federation::EntityQuery,
 );
 
 /// Reads of cases, referrals, statistics and the network.
