@@ -29,7 +29,7 @@ use crate::{
     access::{Principal, RequestContext},
     audit,
     error::ApiError,
-    graphql::{federation, HubSchema, Loaders},
+    graphql::{federation, view::anonymous_errors, HubSchema, Loaders},
     limits::Introspection,
     state::AppState,
     throttle::Refusal,
@@ -43,6 +43,8 @@ pub struct Hub {
     pub state: AppState,
     pub schema: HubSchema,
     pub limits: crate::limits::Limits,
+    /// The same schema with the depth a partner's introspection query needs.
+    pub introspection_schema: HubSchema,
     /// What each kind of caller may learn about the schema.
     pub views: Arc<crate::graphql::view::Views>,
     /// Rates and caps per user, agency and hub.
@@ -157,18 +159,28 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request)
             ));
         }
     }
-    // Error messages never name what the caller's kind can never read.
-    let viewer = context.viewer();
-    let view = hub.views.of(viewer.as_ref());
+    // Anonymous callers learn nothing of the schema beyond the public directory.
+    if context.principal.is_none() {
+        if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+            let errors = anonymous_errors(hub.views.map(), hub.views.of(None), &doc);
+            if !errors.is_empty() {
+                return Response::from_errors(errors);
+            }
+        }
+    }
     let request = request
         .data(context.clone())
         .data(Loaders::new(&hub.state.db));
     // Past the timeout the execution future is dropped, which cancels its database work; a
     // mutation's transaction is then rolled back, so nothing is half written.
-    let execution = AssertUnwindSafe(hub.schema.execute(request)).catch_unwind();
+    let schema = if may_introspect && crate::limits::is_introspection_only(&request.query) {
+        &hub.introspection_schema
+    } else {
+        &hub.schema
+    };
+    let execution = AssertUnwindSafe(schema.execute(request)).catch_unwind();
     match tokio::time::timeout(hub.limits.timeout, execution).await {
         Ok(Ok(mut response)) => {
-            hub.views.mask_messages(view, &mut response.errors);
             hub.limits.name_engine_limits(&mut response.errors);
             if let async_graphql::Value::Object(data) = &mut response.data {
                 for key in &hidden_service {
@@ -323,6 +335,17 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             return refused(refusal, graphql_response, &id);
         }
     };
+    let response = with_codes(response);
+    // Every error is logged under the request id the partner sees in `x-request-id`.
+    for_each_error(&response, |e| {
+        let code = e
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        tracing::info!(parent: &span, code = %code.trim_matches('"'), message = %e.message, "error answered");
+    });
     let codes = error_codes(&response);
     span.record(
         "outcome",
@@ -335,6 +358,13 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
     );
     tracing::info!(parent: &span, duration_ms = started.elapsed().as_millis() as u64, "graphql request");
     render(response, graphql_response, executed, &id)
+}
+
+fn for_each_error(response: &BatchResponse, mut f: impl FnMut(&ServerError)) {
+    match response {
+        BatchResponse::Single(r) => r.errors.iter().for_each(&mut f),
+        BatchResponse::Batch(v) => v.iter().flat_map(|r| r.errors.iter()).for_each(f),
+    }
 }
 
 fn error_codes(response: &BatchResponse) -> Vec<String> {

@@ -342,6 +342,46 @@ impl Limits {
     }
 }
 
+/// Depth a partner's introspection may reach: the standard introspection query (GraphiQL's, a
+/// client generator's) nests `ofType` up to nine times, deeper than any data query needs. It
+/// reads the schema, not data, so its cost is fixed.
+pub const INTROSPECTION_DEPTH: usize = 20;
+
+/// Whether every root field of every operation is introspection (`__schema`, `__type`,
+/// `__typename`), which may then nest to [`INTROSPECTION_DEPTH`].
+pub fn is_introspection_only(query: &str) -> bool {
+    fn roots_only_meta(
+        set: &SelectionSet,
+        doc: &ExecutableDocument,
+        seen: &mut Vec<String>,
+    ) -> bool {
+        set.items.iter().all(|item| match &item.node {
+            Selection::Field(f) => f.node.name.node.starts_with("__"),
+            Selection::InlineFragment(i) => roots_only_meta(&i.node.selection_set.node, doc, seen),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.to_string();
+                if seen.contains(&name) {
+                    return true;
+                }
+                seen.push(name);
+                doc.fragments
+                    .get(&s.node.fragment_name.node)
+                    .is_some_and(|f| roots_only_meta(&f.node.selection_set.node, doc, seen))
+            }
+        })
+    }
+    if !query.contains("__schema") && !query.contains("__type") {
+        return false;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    doc.operations.iter().all(|(_, op)| {
+        op.node.ty == async_graphql::parser::types::OperationType::Query
+            && roots_only_meta(&op.node.selection_set.node, &doc, &mut Vec::new())
+    })
+}
+
 /// Turns the engine's own limit errors into `LIMIT_EXCEEDED`.
 pub fn engine_limit_message(message: &str) -> Option<&'static str> {
     if message.contains("too complex") {

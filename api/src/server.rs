@@ -108,10 +108,18 @@ pub async fn start(state: AppState, bind: &str, limits: &Limits) -> ApiResult<Ru
         .local_addr()
         .map_err(|e| ApiError::Setup(e.to_string()))?;
     let schema = graphql::build_schema(state.clone(), limits);
+    let introspection_schema = graphql::build_schema(
+        state.clone(),
+        &Limits {
+            depth: limits.depth.max(crate::limits::INTROSPECTION_DEPTH),
+            ..*limits
+        },
+    );
     let views = std::sync::Arc::new(graphql::view::Views::new(&state.policy, &graphql::sdl()));
     let app = http::router(Hub {
         state: state.clone(),
         schema,
+        introspection_schema,
         limits: *limits,
         views,
         throttle: std::sync::Arc::new(crate::throttle::Throttle::new(limits)),

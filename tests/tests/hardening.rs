@@ -17,63 +17,79 @@ fn message(answer: &Value) -> String {
         .to_string()
 }
 
-/// Error messages never name a type or field the caller's kind can never read (a QUESTURA never
-/// reads case notes: `CaseNote` stays unnamed), while a field of a hidden class still resolves
-/// to `null` without an error (ACCESS.md §4), and nothing suggests names ("Did you mean").
-async fn errors_never_name_what_the_caller_cannot_read(hub: TestHub) {
-    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "TO").await;
-    let questura = hub.agency("Questura", "QUESTURA", "TO").await;
-    hub.case(&ente, "C-1", json!({})).await;
-    let q = hub.token(Some(&questura), UserRole::Operator);
-    let e = hub.token(Some(&ente), UserRole::Operator);
-
-    for query in [
-        "{ cases { edges { node { notes { foo } } } } }",
-        "{ cases { edges { node { notes } } } }",
-        "{ cases { edges { node { code ... on CaseNote { text } } } } }",
-    ] {
-        let to_questura = hub.gql(Some(&q), query, json!({})).await;
+/// Anonymous callers learn nothing of the schema beyond the public directory: a name they may not
+/// use and a name that does not exist get the same answer, whatever its place in the document.
+async fn anonymous_callers_learn_no_names(hub: TestHub) {
+    let same = |real: &str, made_up: &str, query: &'static str| {
+        (query, real.to_string(), made_up.to_string())
+    };
+    let pairs = [
+        // A root field that needs a partner, and one that does not exist.
+        same("cases", "casez", "{ cases { totalCount } }"),
+        same("networkGeoJson", "networkGeoJsoz", "{ networkGeoJson }"),
+        // A partner-only field of the directory's agencies.
+        same(
+            "referralContact",
+            "referralContaxt",
+            "{ directory { name referralContact } }",
+        ),
+        same("notes", "notez", "{ directory { notes } }"),
+        // A type outside the directory, in a fragment and in a variable.
+        same(
+            "CaseNote",
+            "CaseNotz",
+            "{ directory { ... on CaseNote { text } } }",
+        ),
+        same(
+            "CaseFilter",
+            "CaseFiltez",
+            "query($f: CaseFilter) { directory { name } }",
+        ),
+        // Mutations, existing or not.
+        same("createCase", "createCasz", "mutation { createCase { id } }"),
+        same("__typename", "__typenamz", "mutation { __typename }"),
+    ];
+    for (query, real, made_up) in pairs {
+        let a = hub.gql(None, query, json!({})).await;
+        let b = hub
+            .gql(None, &query.replace(&real, &made_up), json!({}))
+            .await;
         assert_eq!(
-            to_questura["errors"][0]["extensions"]["code"], "VALIDATION",
-            "{to_questura}"
+            a.to_string().replace(&real, &made_up),
+            b.to_string(),
+            "{query}: a name outside the directory answers as a made-up one"
         );
-        assert!(!message(&to_questura).contains("CaseNote"), "{to_questura}");
-        assert!(!to_questura.to_string().contains("Did you mean"));
-        // The ente, which reads notes, is told exactly what is wrong.
-        let to_ente = hub.gql(Some(&e), query, json!({})).await;
-        assert!(message(&to_ente).contains("CaseNote"), "{to_ente}");
-        assert!(!to_ente.to_string().contains("Did you mean"));
+        assert!(a.get("errors").is_some(), "{query}: {a}");
+        assert!(!a.to_string().contains("Did you mean"));
     }
-
-    // A field of a class the questura never reads is null, not an error (ACCESS.md §4)...
-    let ok = hub
+    // The directory itself works, and a partner is told what is wrong in its own words.
+    let d = hub
+        .gql(None, "{ directory { name kind province } }", json!({}))
+        .await;
+    assert!(d.get("errors").is_none(), "{d}");
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "TO").await;
+    let t = hub.token(Some(&ente), UserRole::Operator);
+    let partner = hub.gql(Some(&t), "{ cases { foo } }", json!({})).await;
+    assert!(message(&partner).contains("CaseConnection"), "{partner}");
+    assert!(!partner.to_string().contains("Did you mean"));
+    // A partner's field of a hidden class is null, not an error (ACCESS.md §4).
+    let q = hub.agency("Questura", "QUESTURA", "TO").await;
+    let q = hub.token(Some(&q), UserRole::Operator);
+    hub.case(&ente, "C-1", json!({})).await;
+    let r = hub
         .gql(
             Some(&q),
             "{ cases { edges { node { code healthNotes } } } }",
             json!({}),
         )
         .await;
-    assert!(ok.get("errors").is_none(), "{ok}");
-    // ...and a mistake next to it is reported without naming the hidden field.
-    let wrong = hub
-        .gql(
-            Some(&q),
-            "{ cases { edges { node { healthNotes(x: 1) } } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(wrong["errors"][0]["extensions"]["code"], "VALIDATION");
-    assert!(!message(&wrong).contains("healthNotes"), "{wrong}");
-
-    // Anonymous callers learn nothing of the case types.
-    let anon = hub.gql(None, "{ cases { foo } }", json!({})).await;
-    assert_eq!(anon["errors"][0]["extensions"]["code"], "VALIDATION");
-    assert!(!message(&anon).contains("CaseConnection"), "{anon}");
-    let partner = hub.gql(Some(&q), "{ cases { foo } }", json!({})).await;
-    assert!(message(&partner).contains("CaseConnection"), "{partner}");
+    assert!(r.get("errors").is_none(), "{r}");
     hub.finish().await;
 }
-hub_test!(errors_never_name_what_the_caller_cannot_read);
+hub_test!(anonymous_callers_learn_no_names);
+
+/// graphql-js's `getIntrospectionQuery()`, as GraphiQL and client generators send it.
+const STANDARD_INTROSPECTION: &str = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name } types { ...FullType } directives { name description locations args { ...InputValue } } } } fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } } fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } }";
 
 /// Introspection: never for anonymous callers, for partners unless turned off.
 async fn introspection_follows_the_setting(hub: TestHub) {
@@ -83,11 +99,33 @@ async fn introspection_follows_the_setting(hub: TestHub) {
     let anon = hub.gql(None, query, json!({})).await;
     assert_eq!(anon["data"]["__schema"], Value::Null, "{anon}");
     let partner = hub.gql(Some(&e), query, json!({})).await;
+    // The standard introspection query (GraphiQL's, nine `ofType` deep) nests past the data
+    // depth limit; it is allowed its depth, while a data query of that depth is not.
+    let full = hub.gql(Some(&e), STANDARD_INTROSPECTION, json!({})).await;
     if hub.settings().limits.introspection == Introspection::Off {
         assert_eq!(partner["data"]["__schema"], Value::Null, "{partner}");
+        assert_eq!(full["data"]["__schema"], Value::Null);
     } else {
         assert_eq!(partner["data"]["__schema"]["queryType"]["name"], "Query");
+        assert!(full.get("errors").is_none(), "{full}");
+        assert!(full["data"]["__schema"]["types"]
+            .as_array()
+            .is_some_and(|t| t.len() > 50));
     }
+    let deep_data = hub
+        .gql(
+            Some(&e),
+            "{ __typename cases { edges { node { owner { id } project { coordinator { id } } } } } me { agency { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(deep_data.get("errors").is_none(), "{deep_data}");
+    let too_deep = format!(
+        "{{ __schema {{ types {{ name }} }} cases {{ {} }} }}",
+        "edges { node { owner { id } } }"
+    );
+    let mixed = hub.gql(Some(&e), &too_deep, json!({})).await;
+    assert!(mixed.get("errors").is_none(), "{mixed}");
     hub.finish().await;
 }
 hub_test!(introspection_follows_the_setting);

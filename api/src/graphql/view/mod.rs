@@ -1,13 +1,19 @@
-//! What each caller may learn about the schema through the hub's error messages.
+//! What each kind of caller may learn about the schema.
 //!
+//! For partners the schema is the published contract (`shared/contract/schema.graphql`), and
 //! ACCESS.md §4 wants a field of a hidden class to resolve to `null`, not to an error, so that a
-//! client can tell "redacted" from "unknown": asking for `Case.healthNotes` as a QUESTURA is a
-//! valid request. But the engine's error messages name types and fields (`Unknown field "x" on
-//! type "CaseNote"`), and those must not teach a caller the shape of data its agency's kind can
-//! never read. A caller's *view* is the part of the schema reachable from the roots through
-//! fields the protocol could ever show it ([`Policy::may_ever_read`]); a message that names
-//! anything outside it is reworded ([`Views::mask_messages`]). `raccordo schema --viewer` prints
-//! a view.
+//! client can tell "redacted" from "unknown": every name of the schema is learnable by a partner
+//! by design. A partner's *view* ([`Views::sdl`]) lists the fields that can ever carry a value for
+//! its kind ([`Policy::may_ever_read`]), as documentation of what it will get.
+//!
+//! Anonymous callers are not partners: they may read the public directory and nothing else, and
+//! they learn nothing else of the schema. [`gate`] answers their documents before the engine
+//! validates them, so that a name they may not use and a name that does not exist get the same
+//! answer.
+
+mod gate;
+
+pub use gate::anonymous_errors;
 
 use std::collections::{HashMap, HashSet};
 
@@ -294,35 +300,6 @@ impl Views {
     /// The schema map the views are over.
     pub fn map(&self) -> &SchemaMap {
         &self.map
-    }
-
-    /// Rewords the engine's validation errors that would name a type or field hidden from the
-    /// caller (say, a required input field it can never read): it learns that its request is
-    /// not valid, not what the schema holds.
-    pub fn mask_messages(&self, view: &SchemaView, errors: &mut [async_graphql::ServerError]) {
-        for e in errors.iter_mut().filter(|e| e.path.is_empty()) {
-            if self.names_hidden(view, &e.message) {
-                e.message = "the request is not valid for this caller's view of the schema".into();
-            }
-        }
-    }
-
-    /// Whether a message quotes a hidden type, or a hidden field next to its type
-    /// (`field "x" of type "T"`).
-    fn names_hidden(&self, view: &SchemaView, message: &str) -> bool {
-        // Quoted names, with list and non-null marks taken off (`"[CaseNote!]"`).
-        let quoted: Vec<&str> = message
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(|q| q.trim_matches(|c| c == '[' || c == ']' || c == '!'))
-            .collect();
-        let hidden_type = |name: &str| self.map.get(name).is_some() && !view.has_type(name);
-        quoted.iter().any(|q| hidden_type(q))
-            || quoted.windows(2).any(|w| {
-                self.map.get(w[1]).is_some_and(|t| t.field(w[0]).is_some())
-                    && !view.has_field(w[1], w[0])
-            })
     }
 
     /// A caller's view as SDL, as `raccordo schema --viewer` prints it.
