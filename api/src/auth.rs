@@ -63,12 +63,35 @@ pub struct Claims {
     /// A `UserRole` spelled as in the contract.
     pub role: String,
     pub iss: String,
-    pub aud: String,
+    /// One audience, or several (identity providers often issue a list); the hub's must be in it.
+    pub aud: Audience,
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+}
+
+/// The `aud` claim: one audience or a list of them, as RFC 7519 allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// `"aud": "raccordo"`
+    One(String),
+    /// `"aud": ["raccordo", "another-service"]`
+    Many(Vec<String>),
+}
+
+impl From<String> for Audience {
+    fn from(aud: String) -> Self {
+        Audience::One(aud)
+    }
+}
+
+impl From<&str> for Audience {
+    fn from(aud: &str) -> Self {
+        Audience::One(aud.to_string())
+    }
 }
 
 /// A verified token's identity, before the agency is looked up in the database.
@@ -678,7 +701,7 @@ pub fn mint(
         agency: agency_id.map(str::to_string),
         role: role.as_str().to_string(),
         iss: settings.jwt_issuer.clone(),
-        aud: settings.jwt_audience.clone(),
+        aud: settings.jwt_audience.clone().into(),
         exp: now + ttl_seconds,
         nbf: None,
         iat: Some(now),
@@ -825,6 +848,25 @@ mod tests {
 
     fn sign(alg: Algorithm, key: &EncodingKey, claims: &Claims) -> String {
         encode(&Header::new(alg), claims, key).unwrap()
+    }
+
+    /// Identity providers often issue `aud` as a list: the hub's audience must be in it.
+    #[test]
+    fn an_audience_list_is_accepted_when_it_names_the_hub() {
+        let settings = settings();
+        let verifier = TokenVerifier::from_settings(&settings).expect("verifier");
+        let key = EncodingKey::from_secret(settings.jwt_secret.as_deref().unwrap_or("").as_bytes());
+        let with = |aud: Audience| {
+            let mut c = claims();
+            c.aud = aud;
+            c.agency = Some("agency-1".into());
+            encode(&Header::new(Algorithm::HS256), &c, &key).expect("sign")
+        };
+        let listed = with(Audience::Many(vec!["other".into(), "raccordo".into()]));
+        assert!(verifier.verify(&listed).is_ok());
+        let elsewhere = with(Audience::Many(vec!["other".into()]));
+        assert!(verifier.verify(&elsewhere).is_err());
+        assert!(verifier.verify(&with("raccordo".into())).is_ok());
     }
 
     fn claims() -> Claims {
