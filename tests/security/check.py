@@ -600,12 +600,18 @@ def template_for(path, root="query"):
     return root + " { " + "".join(p + " { " for p in path) + "FUZZ" + " }" * len(path) + " }"
 
 
+# The statistics entry points: ACCESS.md section 7 fixes the answer an anonymous caller gets there
+# (FORBIDDEN), and names them, so they answer differently from a made-up name by the protocol's
+# own rule (the hub's api/src/graphql/view/gate.rs, STATISTICS_ROOTS).
+PUBLISHED_ROOTS = {"caseStatistics", "referralStatistics", "indicators"}
+
+
 def differential_sweep(hub, token, full_sdl, oracle_sdl_text, words):
     """Every name hidden from the viewer, probed where the viewer can reach: hidden root fields
     and type names at Query, hidden mutations, hidden fields and arguments of visible types."""
     full, view = SdlModel(full_sdl), SdlModel(oracle_sdl_text)
     probes = []  # (label, template, name, as_argument)
-    for name in sorted(set(full.objects.get("Query", {})) - set(view.objects.get("Query", {}))):
+    for name in sorted(set(full.objects.get("Query", {})) - set(view.objects.get("Query", {})) - PUBLISHED_ROOTS):
         probes.append((f"Query.{name}", "query { FUZZ }", name, False))
     for name in sorted(n for n in full.types() if not n.startswith("__") and n not in view.types() and n not in BUILTIN_SCALARS):
         probes.append((f"type {name}", "query { FUZZ }", name, False))

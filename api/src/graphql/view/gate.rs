@@ -3,7 +3,8 @@
 //! The GraphQL engine validates a document against the whole schema, and its errors (or their
 //! absence) tell which names exist. An anonymous document is therefore checked here first, against
 //! the anonymous view, and every name outside it, existing or not, gets the same answer: a root
-//! field other than the directory is `UNAUTHENTICATED` (a mutation too); a field of the
+//! field other than the directory is `UNAUTHENTICATED` (a mutation too; the statistics entry
+//! points answer `FORBIDDEN`, as ACCESS.md §7 fixes); a field of the
 //! directory's agencies or a type outside the view is an unknown name, worded as the engine words
 //! one. Only a document that passes goes on to the engine.
 
@@ -18,6 +19,10 @@ use crate::error::ApiError;
 /// Root fields an anonymous caller may select.
 const ANONYMOUS_ROOTS: [&str; 4] = ["directory", "__typename", "__schema", "__type"];
 
+/// The statistics entry points: ACCESS.md §7 answers an anonymous caller `FORBIDDEN` there (and
+/// names them, so answering differently reveals nothing the protocol does not publish).
+pub const STATISTICS_ROOTS: [&str; 3] = ["caseStatistics", "referralStatistics", "indicators"];
+
 /// The errors an anonymous document gets before the engine sees it (empty: let it through).
 pub fn anonymous_errors(
     map: &SchemaMap,
@@ -30,6 +35,7 @@ pub fn anonymous_errors(
         doc,
         unknown: Vec::new(),
         needs_partner: false,
+        statistics: false,
     };
     for (_, op) in doc.operations.iter() {
         for var in &op.node.variable_definitions {
@@ -46,6 +52,13 @@ pub fn anonymous_errors(
             continue;
         }
         gate.root(&op.node.selection_set, &mut Vec::new());
+    }
+    if gate.statistics {
+        let e: async_graphql::Error = ApiError::Forbidden(
+            "statistics are for partners: ACCESS.md §7 gives anonymous callers none".into(),
+        )
+        .into();
+        return vec![e.into_server_error(Pos::default())];
     }
     if gate.needs_partner {
         let e: async_graphql::Error = ApiError::Unauthenticated(
@@ -65,6 +78,7 @@ struct Gate<'a> {
     doc: &'a ExecutableDocument,
     unknown: Vec<ServerError>,
     needs_partner: bool,
+    statistics: bool,
 }
 
 impl Gate<'_> {
@@ -100,7 +114,9 @@ impl Gate<'_> {
             match &item.node {
                 Selection::Field(f) => {
                     let name = f.node.name.node.as_str();
-                    if !ANONYMOUS_ROOTS.contains(&name) {
+                    if STATISTICS_ROOTS.contains(&name) {
+                        self.statistics = true;
+                    } else if !ANONYMOUS_ROOTS.contains(&name) {
                         self.needs_partner = true;
                     } else if name == "directory" {
                         self.selection("Agency", &f.node.selection_set, seen);
