@@ -127,8 +127,19 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
     }))
 }
 
-fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// The request's id: the caller's `x-request-id` when it sent a sane one (a gateway passing its
+/// own on, so one id follows a query across subgraphs), a new one otherwise.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 /// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
@@ -258,7 +269,7 @@ fn throttle_keys(principal: Option<&Principal>) -> (String, String) {
 
 /// Runs a whole HTTP request's operations and renders the answer.
 async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse {
-    let id = request_id();
+    let id = request_id(&headers);
     let _place = match hub.throttle.enter() {
         Ok(p) => p,
         Err(refusal) => return refused(refusal, wants_graphql_response(&headers), &id),
@@ -490,13 +501,13 @@ fn is_argument_error(message: &str) -> bool {
         || message.contains("\"__typename\"")
 }
 
-fn bad_request(message: &str, graphql_response: bool) -> HttpResponse {
+fn bad_request(message: &str, graphql_response: bool, headers: &HeaderMap) -> HttpResponse {
     let r = error_response(ApiError::validation("body", message));
     let mut resp = render(
         BatchResponse::Single(r),
         graphql_response,
         false,
-        &request_id(),
+        &request_id(headers),
     );
     *resp.status_mut() = StatusCode::BAD_REQUEST;
     resp
@@ -517,7 +528,7 @@ async fn graphql_post(
             BatchResponse::Single(r),
             graphql_response,
             false,
-            &request_id(),
+            &request_id(&headers),
         );
         *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
         return resp;
@@ -535,7 +546,7 @@ async fn graphql_post(
             BatchResponse::Single(r),
             graphql_response,
             false,
-            &request_id(),
+            &request_id(&headers),
         );
         *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return resp;
@@ -546,6 +557,7 @@ async fn graphql_post(
             return bad_request(
                 "the body is not a GraphQL request: expected JSON with a \"query\"",
                 graphql_response,
+                &headers,
             )
         }
     };
@@ -583,7 +595,13 @@ async fn graphql_get(
     if let Some(vars) = &params.variables {
         match serde_json::from_str(vars) {
             Ok(v) => request = request.variables(async_graphql::Variables::from_json(v)),
-            Err(_) => return bad_request("variables must be a JSON object", graphql_response),
+            Err(_) => {
+                return bad_request(
+                    "variables must be a JSON object",
+                    graphql_response,
+                    &headers,
+                )
+            }
         }
     }
     // Limits first: the parser below must never see a document over them.
@@ -593,7 +611,7 @@ async fn graphql_get(
             BatchResponse::Single(r),
             graphql_response,
             false,
-            &request_id(),
+            &request_id(&headers),
         );
     }
     // GET is for queries only: a mutation over GET could be triggered by a link.
@@ -618,7 +636,7 @@ async fn graphql_get(
                 BatchResponse::Single(r),
                 graphql_response,
                 false,
-                &request_id(),
+                &request_id(&headers),
             );
             *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
             resp.headers_mut()

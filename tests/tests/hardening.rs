@@ -303,3 +303,30 @@ async fn batching_can_be_turned_off(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(batching_can_be_turned_off, no_batching());
+
+/// A gateway's `x-request-id` is kept, so one id follows a query across subgraphs and logs; an id
+/// that is not a plain token is replaced by the hub's own.
+async fn request_ids_follow_the_gateway(hub: TestHub) {
+    let ask = |id: &'static str| {
+        hub.client
+            .post(hub.hub.graphql_url())
+            .header("x-request-id", id)
+            .json(&json!({ "query": "{ directory { name } }" }))
+            .send()
+    };
+    let kept = ask("gw-7f3a.2").await.expect("answers");
+    assert_eq!(kept.headers()["x-request-id"], "gw-7f3a.2");
+    let replaced = ask("not an id; <script>").await.expect("answers");
+    let own = replaced.headers()["x-request-id"].to_str().unwrap_or("");
+    assert!(uuid::Uuid::parse_str(own).is_ok(), "{own}");
+    let fresh = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .json(&json!({ "query": "{ directory { name } }" }))
+        .send()
+        .await
+        .expect("answers");
+    assert!(fresh.headers().get("x-request-id").is_some());
+    hub.finish().await;
+}
+hub_test!(request_ids_follow_the_gateway);
