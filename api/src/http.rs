@@ -189,10 +189,14 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request)
     } else {
         &hub.schema
     };
+    let asked = (request.query.clone(), request.operation_name.clone());
     let execution = AssertUnwindSafe(schema.execute(request)).catch_unwind();
     match tokio::time::timeout(hub.limits.timeout, execution).await {
         Ok(Ok(mut response)) => {
             hub.limits.name_engine_limits(&mut response.errors);
+            if let Ok(doc) = async_graphql::parser::parse_query(&asked.0) {
+                crate::graphql::order::reorder(&mut response.data, &doc, asked.1.as_deref());
+            }
             if let async_graphql::Value::Object(data) = &mut response.data {
                 for key in &hidden_service {
                     if let Some(v) = data.get_mut(key.as_str()) {

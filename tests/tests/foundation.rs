@@ -496,3 +496,40 @@ async fn limits_are_enforced(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(limits_are_enforced);
+
+/// Answers follow the order of the selection set (GraphQL spec, "Serialized Map Ordering"), even
+/// where fields wait on the database and finish in another order.
+async fn answers_follow_the_selection_order(hub: TestHub) {
+    let ente = hub.agency("Ente Ordine", "ENTE_ANTITRATTA", "BG").await;
+    let (id, _) = hub.case(&ente, "ORD-1", json!({})).await;
+    let t = hub.token(Some(&ente), UserRole::Operator);
+    let query = "query($id: ID!) { case(id: $id) { owner { name id } id history { to } access { relationships } code o2: owner { id } } }";
+    for _ in 0..5 {
+        let text = hub
+            .client
+            .post(hub.hub.graphql_url())
+            .bearer_auth(&t)
+            .json(&json!({ "query": query, "variables": { "id": id } }))
+            .send()
+            .await
+            .expect("answers")
+            .text()
+            .await
+            .expect("a body");
+        let at = |key: &str| {
+            text.find(&format!("\"{key}\":"))
+                .unwrap_or_else(|| panic!("{key} in {text}"))
+        };
+        let order = [
+            at("owner"),
+            at("id"),
+            at("history"),
+            at("access"),
+            at("code"),
+            at("o2"),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    }
+    hub.finish().await;
+}
+hub_test!(answers_follow_the_selection_order);

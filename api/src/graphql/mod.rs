@@ -5,6 +5,7 @@ pub mod federation;
 pub mod loaders;
 pub(crate) mod mutation;
 mod network_query;
+pub mod order;
 mod pagination;
 mod query;
 pub mod scalars;
