@@ -68,6 +68,15 @@ pub async fn seed_demo(db: &DatabaseConnection) -> ApiResult<bool> {
     let referrals = synth::referrals(&network, CASES_TOML).map_err(setup)?;
     let period_start = synth::expected(CASES_TOML).map_err(setup)?.period_start;
     let txn = db.begin().await?;
+    // Two hubs started with --demo on one empty PostgreSQL database: the second waits for the
+    // first's load, then finds the database loaded (without the lock it failed on a duplicate key).
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(727274003)")
+            .await?;
+        if agency::Entity::find().count(&txn).await? > 0 {
+            return Ok(false);
+        }
+    }
     load_network(&txn, &network).await?;
     load_cases(&txn, &cases).await?;
     load_referrals(&txn, &referrals, period_start).await?;
