@@ -143,17 +143,30 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
-async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request) -> Response {
+async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Request) -> Response {
+    // The document was parsed once, for the limits; the engine executes that same parse, and the
+    // checks below and the ordering of the answer read it (a copy outlives the request).
+    let doc = request.parsed_query().ok().cloned();
     // The schema is documentation for partners, not a map for strangers.
     let may_introspect =
         context.principal.is_some() && hub.limits.introspection != Introspection::Off;
     // `_service { sdl }` is the whole schema too, and the engine serves it whatever the
     // introspection setting: it is answered `null` here, as `__schema` is.
-    let hidden_service = if may_introspect {
-        Vec::new()
-    } else {
-        federation::service_response_keys(&request.query)
+    let hidden_service = match &doc {
+        Some(doc) if !may_introspect => federation::service_response_keys(doc),
+        _ => Vec::new(),
     };
+    // Anonymous callers learn nothing of the schema beyond the public directory.
+    if let (None, Some(doc)) = (&context.principal, &doc) {
+        let errors = anonymous_errors(hub.views.map(), hub.views.of(None), doc);
+        if !errors.is_empty() {
+            return Response::from_errors(errors);
+        }
+    }
+    let introspection_only = may_introspect
+        && doc
+            .as_ref()
+            .is_some_and(crate::limits::is_introspection_only);
     let mut request = if may_introspect {
         request
     } else {
@@ -170,32 +183,23 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, request: Request)
             ));
         }
     }
-    // Anonymous callers learn nothing of the schema beyond the public directory.
-    if context.principal.is_none() {
-        if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
-            let errors = anonymous_errors(hub.views.map(), hub.views.of(None), &doc);
-            if !errors.is_empty() {
-                return Response::from_errors(errors);
-            }
-        }
-    }
     let request = request
         .data(context.clone())
         .data(Loaders::new(&hub.state.db));
     // Past the timeout the execution future is dropped, which cancels its database work; a
     // mutation's transaction is then rolled back, so nothing is half written.
-    let schema = if may_introspect && crate::limits::is_introspection_only(&request.query) {
+    let schema = if introspection_only {
         &hub.introspection_schema
     } else {
         &hub.schema
     };
-    let asked = (request.query.clone(), request.operation_name.clone());
+    let operation_name = request.operation_name.clone();
     let execution = AssertUnwindSafe(schema.execute(request)).catch_unwind();
     match tokio::time::timeout(hub.limits.timeout, execution).await {
         Ok(Ok(mut response)) => {
             hub.limits.name_engine_limits(&mut response.errors);
-            if let Ok(doc) = async_graphql::parser::parse_query(&asked.0) {
-                crate::graphql::order::reorder(&mut response.data, &doc, asked.1.as_deref());
+            if let Some(doc) = &doc {
+                crate::graphql::order::reorder(&mut response.data, doc, operation_name.as_deref());
             }
             if let async_graphql::Value::Object(data) = &mut response.data {
                 for key in &hidden_service {
@@ -283,7 +287,7 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
     let span = tracing::info_span!("request", request_id = %id, operation = tracing::field::Empty, outcome = tracing::field::Empty);
     let result: Result<(BatchResponse, bool), Refusal> = async {
         // A batch of one is still a batch: its answer is a list of one.
-        let (requests, is_batch) = match batch {
+        let (mut requests, is_batch) = match batch {
             BatchRequest::Single(r) => (vec![r], false),
             BatchRequest::Batch(v) => (v, true),
         };
@@ -301,12 +305,18 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             )));
             return Ok((BatchResponse::Single(r), false));
         }
-        for r in &requests {
-            if let Err(e) = hub
+        for r in &mut requests {
+            // The text is checked before anything parses it; then it is parsed once, for the
+            // limits, the checks of execute_one and the engine. A document that does not parse
+            // is the engine's to answer.
+            let checked = hub
                 .limits
-                .check(&r.query)
-                .and_then(|()| hub.limits.check_variables(&r.variables))
-            {
+                .check_text(&r.query)
+                .and_then(|()| match r.parsed_query() {
+                    Ok(doc) => hub.limits.check_document(doc),
+                    Err(_) => Ok(()),
+                });
+            if let Err(e) = checked.and_then(|()| hub.limits.check_variables(&r.variables)) {
                 return Ok((BatchResponse::Single(error_response(e)), false));
             }
         }

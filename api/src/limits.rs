@@ -274,6 +274,15 @@ impl Limits {
     /// Checks what can be checked before the engine sees the query. A document that does not
     /// parse is left to the engine, which answers with its own validation error.
     pub fn check(&self, query: &str) -> Result<(), ApiError> {
+        self.check_text(query)?;
+        match async_graphql::parser::parse_query(query) {
+            Ok(doc) => self.check_document(&doc),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// What can be checked on the text, before anything parses it: tokens and bracket nesting.
+    pub fn check_text(&self, query: &str) -> Result<(), ApiError> {
         let scan = scan(query);
         if scan.tokens > self.tokens {
             return Err(exceeded("tokens", self.tokens));
@@ -281,16 +290,18 @@ impl Limits {
         if scan.nesting > MAX_NESTING {
             return Err(exceeded("nesting", MAX_NESTING));
         }
-        let Ok(doc) = async_graphql::parser::parse_query(query) else {
-            return Ok(());
-        };
+        Ok(())
+    }
+
+    /// What is checked on the parsed document: root fields and aliases.
+    pub fn check_document(&self, doc: &ExecutableDocument) -> Result<(), ApiError> {
         let mut aliases = 0;
         for (_, op) in doc.operations.iter() {
             let roots = op.node.selection_set.node.items.len();
             if roots > self.root_fields {
                 return Err(exceeded("root fields", self.root_fields));
             }
-            aliases += count_aliases(&op.node.selection_set.node, &doc, &mut Vec::new());
+            aliases += count_aliases(&op.node.selection_set.node, doc, &mut Vec::new());
         }
         if aliases > self.aliases {
             return Err(exceeded("aliases", self.aliases));
@@ -349,7 +360,7 @@ pub const INTROSPECTION_DEPTH: usize = 20;
 
 /// Whether every root field of every operation is introspection (`__schema`, `__type`,
 /// `__typename`), which may then nest to [`INTROSPECTION_DEPTH`].
-pub fn is_introspection_only(query: &str) -> bool {
+pub fn is_introspection_only(doc: &ExecutableDocument) -> bool {
     fn roots_only_meta(
         set: &SelectionSet,
         doc: &ExecutableDocument,
@@ -370,15 +381,9 @@ pub fn is_introspection_only(query: &str) -> bool {
             }
         })
     }
-    if !query.contains("__schema") && !query.contains("__type") {
-        return false;
-    }
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
     doc.operations.iter().all(|(_, op)| {
         op.node.ty == async_graphql::parser::types::OperationType::Query
-            && roots_only_meta(&op.node.selection_set.node, &doc, &mut Vec::new())
+            && roots_only_meta(&op.node.selection_set.node, doc, &mut Vec::new())
     })
 }
 

@@ -138,7 +138,9 @@ pub fn case_entities(
 
 /// The response keys under which a document asks for `_service` (the whole SDL) at its root, so
 /// that a caller who may not introspect gets `null` there, as for `__schema`.
-pub fn service_response_keys(query: &str) -> Vec<String> {
+pub fn service_response_keys(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+) -> Vec<String> {
     use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
     fn walk(
         doc: &ExecutableDocument,
@@ -167,15 +169,9 @@ pub fn service_response_keys(query: &str) -> Vec<String> {
             }
         }
     }
-    if !query.contains("_service") {
-        return Vec::new();
-    }
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
     for (_, op) in doc.operations.iter() {
-        walk(&doc, &op.node.selection_set.node, &mut Vec::new(), &mut out);
+        walk(doc, &op.node.selection_set.node, &mut Vec::new(), &mut out);
     }
     out
 }
