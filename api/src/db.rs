@@ -45,8 +45,10 @@ pub async fn connect(url: &str, counter: &StatementCounter) -> Result<DatabaseCo
                 .pragma("cache_size", "-32768")
         });
     if url.starts_with("sqlite:") {
-        // One writer at a time is SQLite's nature; a small pool keeps readers concurrent.
-        options.max_connections(8).min_connections(1);
+        // One writer at a time is SQLite's nature; a small pool keeps readers concurrent. All
+        // eight are opened at start-up, not during a burst of requests, so that no connection
+        // runs its set-up pragmas (journal mode among them) while writers hold the lock.
+        options.max_connections(8).min_connections(8);
     } else {
         options.max_connections(20).min_connections(1);
     }

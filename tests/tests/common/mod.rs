@@ -57,8 +57,24 @@ fn settings(database_url: String, limits: Limits) -> Settings {
 
 static SKIPPED: Once = Once::new();
 
+static LOGGING: Once = Once::new();
+
+/// The hub's errors (an INTERNAL's cause, a refused token's reason) in the output of a failing
+/// test; `RUST_LOG` widens it.
+fn log_errors() {
+    LOGGING.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 impl TestHub {
     async fn boot(settings: Settings, cleanup: Cleanup) -> TestHub {
+        log_errors();
         let state = prepare(&settings).await.expect("the hub prepares");
         let hub = start(state, &settings.bind, &settings.limits)
             .await
