@@ -244,7 +244,7 @@ async fn flush_reads(hub: &Hub, context: &RequestContext) -> Result<(), ApiError
         })
         .collect();
     let w = hub.state.write().await?;
-    audit::append(&w.txn, entries).await?;
+    audit::append(w.txn(), entries).await?;
     w.commit().await
 }
 

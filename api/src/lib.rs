@@ -22,5 +22,6 @@ mod server;
 pub mod state;
 pub mod throttle;
 pub mod validate;
+pub mod writer;
 
 pub use server::{load_policy, prepare, start, RunningHub};

@@ -3,12 +3,10 @@
 use std::sync::Arc;
 
 use raccordo_policies::Policy;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
-};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sea_orm::DatabaseConnection;
 
-use crate::{auth::TokenVerifier, db::StatementCounter, error::ApiResult};
+pub use crate::writer::WriteTxn;
+use crate::{auth::TokenVerifier, db::StatementCounter, error::ApiResult, writer::Writer};
 
 /// What every request needs: the database, the loaded protocol, the token verifier.
 #[derive(Clone)]
@@ -17,24 +15,8 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     pub verifier: Arc<TokenVerifier>,
     pub statements: StatementCounter,
-    /// SQLite has one writer at a time; writers queue here instead of failing with "busy" when a
-    /// read transaction cannot be upgraded. `None` on PostgreSQL, where row locks and conditional
-    /// updates do the job across instances.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
-}
-
-/// A write transaction, holding SQLite's writer slot while it lives.
-pub struct WriteTxn {
-    pub txn: DatabaseTransaction,
-    _writer: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTxn {
-    /// Commits the transaction and releases the writer slot.
-    pub async fn commit(self) -> ApiResult<()> {
-        self.txn.commit().await?;
-        Ok(())
-    }
+    /// Hands out write transactions (one at a time on SQLite).
+    writer: Writer,
 }
 
 impl AppState {
@@ -45,27 +27,18 @@ impl AppState {
         verifier: TokenVerifier,
         statements: StatementCounter,
     ) -> Self {
-        let sqlite_writer =
-            (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let writer = Writer::new(db.clone());
         AppState {
             db,
             policy: Arc::new(policy),
             verifier: Arc::new(verifier),
             statements,
-            sqlite_writer,
+            writer,
         }
     }
 
     /// Begins a write transaction. One transaction per mutation: a failed mutation writes nothing.
     pub async fn write(&self) -> ApiResult<WriteTxn> {
-        let writer = match &self.sqlite_writer {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
-        };
-        let txn = self.db.begin().await?;
-        Ok(WriteTxn {
-            txn,
-            _writer: writer,
-        })
+        self.writer.begin().await
     }
 }

@@ -263,20 +263,20 @@ pub async fn import_cases(
 
     let w = state.write().await?;
     let projects: ReferenceList = project::Entity::find()
-        .all(&w.txn)
+        .all(w.txn())
         .await?
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
     let shelters: ReferenceList = shelter::Entity::find()
         .filter(shelter::Column::OwnerId.eq(owner.as_str()))
-        .all(&w.txn)
+        .all(w.txn())
         .await?
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
     let stored = existing(
-        &w.txn,
+        w.txn(),
         &owner,
         parsed.iter().map(|p| p.input.code.clone()).collect(),
     )
@@ -335,7 +335,7 @@ pub async fn import_cases(
             continue;
         }
         match open_case(
-            &w.txn,
+            w.txn(),
             principal,
             &owner,
             &p.input,

@@ -123,7 +123,7 @@ pub async fn export_cases(
     // most SQLite's limit of bound values).
     let w = state.write().await?;
     for chunk in entries.chunks(CHUNK) {
-        audit::append(&w.txn, chunk.to_vec()).await?;
+        audit::append(w.txn(), chunk.to_vec()).await?;
     }
     w.commit().await?;
     Ok(Export {

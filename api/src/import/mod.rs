@@ -98,7 +98,7 @@ async fn finish(w: WriteTxn, report: &mut Report, opts: &Options) -> ApiResult<(
         report.written = true;
         report.partial = !clean;
     } else {
-        w.txn.rollback().await?;
+        w.rollback().await?;
     }
     report.created = if keep { report.valid } else { 0 };
     Ok(())

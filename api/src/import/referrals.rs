@@ -167,7 +167,7 @@ pub async fn import_referrals(
     });
 
     let w = state.write().await?;
-    let agencies = agency::Entity::find().all(&w.txn).await?;
+    let agencies = agency::Entity::find().all(w.txn()).await?;
     let targets: ReferenceList = agencies
         .iter()
         .filter(|a| {
@@ -183,7 +183,7 @@ pub async fn import_referrals(
         .map(|a| (a.id.as_str(), a.province.clone()))
         .collect();
     let projects: ReferenceList = project::Entity::find()
-        .all(&w.txn)
+        .all(w.txn())
         .await?
         .into_iter()
         .map(|p| (p.id, p.name))
@@ -194,7 +194,7 @@ pub async fn import_referrals(
         for r in referral::Entity::find()
             .filter(referral::Column::RequestedById.eq(requester.as_str()))
             .filter(referral::Column::SubjectRef.is_in(chunk.to_vec()))
-            .all(&w.txn)
+            .all(w.txn())
             .await?
         {
             if let Some(s) = r.subject_ref.clone() {
@@ -276,7 +276,7 @@ pub async fn import_referrals(
             subject_nationality: p.nationality,
         };
         match open_referral(
-            &w.txn,
+            w.txn(),
             &state.policy,
             principal,
             &requester,

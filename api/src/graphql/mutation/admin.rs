@@ -114,7 +114,7 @@ impl AdminMutation {
         };
         let w = ctx.state().write().await?;
         let model = agency::Entity::insert(row)
-            .exec_with_returning(&w.txn)
+            .exec_with_returning(w.txn())
             .await?;
         w.commit().await?;
         Ok(Agency(model))
@@ -135,8 +135,8 @@ impl AdminMutation {
             validate::not_before("endsOn", e.0, s.0, "startsOn")?;
         }
         let w = ctx.state().write().await?;
-        require_agencies(&w.txn, "coordinator", std::slice::from_ref(&coordinator)).await?;
-        require_agencies(&w.txn, "enti", &enti).await?;
+        require_agencies(w.txn(), "coordinator", std::slice::from_ref(&coordinator)).await?;
+        require_agencies(w.txn(), "enti", &enti).await?;
         let now = Utc::now();
         let id = new_id();
         let model = project::Entity::insert(project::ActiveModel {
@@ -148,7 +148,7 @@ impl AdminMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         let links: Vec<project_ente::ActiveModel> = dedup(&enti)
             .into_iter()
@@ -159,7 +159,7 @@ impl AdminMutation {
             .collect();
         if !links.is_empty() {
             project_ente::Entity::insert_many(links)
-                .exec_without_returning(&w.txn)
+                .exec_without_returning(w.txn())
                 .await?;
         }
         w.commit().await?;
@@ -179,9 +179,9 @@ impl AdminMutation {
         require_admin(ctx)?;
         let w = ctx.state().write().await?;
         if let Some(l) = &lead {
-            require_agencies(&w.txn, "lead", std::slice::from_ref(l)).await?;
+            require_agencies(w.txn(), "lead", std::slice::from_ref(l)).await?;
         }
-        require_agencies(&w.txn, "members", &members).await?;
+        require_agencies(w.txn(), "members", &members).await?;
         let now = Utc::now();
         let id = new_id();
         let model = network::Entity::insert(network::ActiveModel {
@@ -198,7 +198,7 @@ impl AdminMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         let links: Vec<network_member::ActiveModel> = dedup(&members)
             .into_iter()
@@ -209,7 +209,7 @@ impl AdminMutation {
             .collect();
         if !links.is_empty() {
             network_member::Entity::insert_many(links)
-                .exec_without_returning(&w.txn)
+                .exec_without_returning(w.txn())
                 .await?;
         }
         w.commit().await?;
@@ -230,7 +230,7 @@ impl AdminMutation {
             validate::not_future("signedOn", d.0, ctx.request().today())?;
         }
         let w = ctx.state().write().await?;
-        require_agencies(&w.txn, "signatories", &signatories).await?;
+        require_agencies(w.txn(), "signatories", &signatories).await?;
         let now = Utc::now();
         let id = new_id();
         let model = protocol::Entity::insert(protocol::ActiveModel {
@@ -241,7 +241,7 @@ impl AdminMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         let links: Vec<protocol_signatory::ActiveModel> = dedup(&signatories)
             .into_iter()
@@ -252,7 +252,7 @@ impl AdminMutation {
             .collect();
         if !links.is_empty() {
             protocol_signatory::Entity::insert_many(links)
-                .exec_without_returning(&w.txn)
+                .exec_without_returning(w.txn())
                 .await?;
         }
         w.commit().await?;
@@ -276,8 +276,8 @@ impl AdminMutation {
             ));
         }
         let w = ctx.state().write().await?;
-        require_agencies(&w.txn, "from", std::slice::from_ref(&from)).await?;
-        require_agencies(&w.txn, "to", std::slice::from_ref(&to)).await?;
+        require_agencies(w.txn(), "from", std::slice::from_ref(&from)).await?;
+        require_agencies(w.txn(), "to", std::slice::from_ref(&to)).await?;
         let now = Utc::now();
         let model = collaboration::Entity::insert(collaboration::ActiveModel {
             id: Set(new_id()),
@@ -289,7 +289,7 @@ impl AdminMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         w.commit().await?;
         Ok(Collaboration(model))

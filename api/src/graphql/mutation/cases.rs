@@ -249,7 +249,7 @@ impl CaseMutation {
         };
         let w = state.write().await?;
         let model = shelter::Entity::insert(row)
-            .exec_with_returning(&w.txn)
+            .exec_with_returning(w.txn())
             .await?;
         w.commit().await?;
         Ok(Shelter(model))
@@ -267,7 +267,7 @@ impl CaseMutation {
         }
         let w = state.write().await?;
         let id = open_case(
-            &w.txn,
+            w.txn(),
             principal,
             agency,
             &input,
@@ -293,7 +293,7 @@ impl CaseMutation {
         let viewer = principal.viewer();
         let w = state.write().await?;
         let (row, access) =
-            access::require_case(&w.txn, &state.policy, principal, &id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &id, request.now).await?;
         for field in touched_fields(&patch) {
             if !state
                 .policy
@@ -363,17 +363,17 @@ impl CaseMutation {
             return Err(ApiError::validation("patch", "the patch changes nothing"));
         }
         if let sea_orm::ActiveValue::Set(Some(shelter)) = &c.row.shelter_id {
-            check_shelter(&w.txn, "patch.shelterId", shelter, &row.owner_id).await?;
+            check_shelter(w.txn(), "patch.shelterId", shelter, &row.owner_id).await?;
         }
         let exploitation = c.exploitation.take();
         let classes = classes_of(state, &c.fields);
-        bump_version(&w.txn, &id, version, c.row).await?;
+        bump_version(w.txn(), &id, version, c.row).await?;
         if let Some(items) = exploitation {
-            replace_exploitation(&w.txn, &id, &items).await?;
+            replace_exploitation(w.txn(), &id, &items).await?;
         }
         if let Some((from, to, reason)) = phase_change {
             record_phase(
-                &w.txn,
+                w.txn(),
                 principal,
                 &id,
                 Some(from.as_str()),
@@ -383,7 +383,7 @@ impl CaseMutation {
             .await?;
         }
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&id),
             "updateCase",
@@ -410,7 +410,7 @@ impl CaseMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let (row, access) =
-            access::require_case(&w.txn, &state.policy, principal, &id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &id, request.now).await?;
         if !state
             .policy
             .may(&principal.viewer(), access.rels, CaseAction::Close)
@@ -431,9 +431,9 @@ impl CaseMutation {
             outcome_on: Set(Some(on.0)),
             ..Default::default()
         };
-        bump_version(&w.txn, &id, version, change).await?;
+        bump_version(w.txn(), &id, version, change).await?;
         record_phase(
-            &w.txn,
+            w.txn(),
             principal,
             &id,
             Some(&row.phase),
@@ -445,7 +445,7 @@ impl CaseMutation {
             .with(DataClass::Base)
             .with(DataClass::Pathway);
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&id),
             "closeCase",
@@ -472,7 +472,7 @@ impl CaseMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let (row, access) =
-            access::require_case(&w.txn, &state.policy, principal, &id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &id, request.now).await?;
         if !state
             .policy
             .may(&principal.viewer(), access.rels, CaseAction::ChangePhase)
@@ -495,9 +495,9 @@ impl CaseMutation {
             outcome_on: Set(None),
             ..Default::default()
         };
-        bump_version(&w.txn, &id, version, change).await?;
+        bump_version(w.txn(), &id, version, change).await?;
         record_phase(
-            &w.txn,
+            w.txn(),
             principal,
             &id,
             Some(&row.phase),
@@ -509,7 +509,7 @@ impl CaseMutation {
             .with(DataClass::Base)
             .with(DataClass::Pathway);
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&id),
             "reopenCase",
@@ -535,7 +535,7 @@ impl CaseMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let (_, access) =
-            access::require_case(&w.txn, &state.policy, principal, &case_id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
         if !state
             .policy
             .may(&principal.viewer(), access.rels, CaseAction::AddNote)
@@ -564,11 +564,11 @@ impl CaseMutation {
             updated_at: Set(now),
         };
         let model = case_note::Entity::insert(note)
-            .exec_with_returning(&w.txn)
+            .exec_with_returning(w.txn())
             .await?;
         let classes = ClassSet::empty().with(DataClass::Notes);
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&case_id),
             "addCaseNote",

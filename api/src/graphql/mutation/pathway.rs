@@ -54,7 +54,7 @@ impl PathwayMutation {
         }
         let w = state.write().await?;
         let (row, access) =
-            access::require_case(&w.txn, &state.policy, principal, &case_id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
         if !state.policy.may(
             &principal.viewer(),
             access.rels,
@@ -84,11 +84,11 @@ impl PathwayMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         let classes = ClassSet::empty().with(DataClass::Pathway);
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&row.id),
             "addActivity",
@@ -108,11 +108,11 @@ impl PathwayMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let act = activity::Entity::find_by_id(id.to_string())
-            .one(&w.txn)
+            .one(w.txn())
             .await?
             .ok_or(ApiError::NotFound("activity"))?;
         let (_, access) =
-            access::find_case(&w.txn, &state.policy, principal, &act.case_id, request.now)
+            access::find_case(w.txn(), &state.policy, principal, &act.case_id, request.now)
                 .await?
                 .ok_or(ApiError::NotFound("activity"))?;
         if !access.readable.contains(DataClass::Pathway) {
@@ -143,11 +143,11 @@ impl PathwayMutation {
             updated_at: Set(Utc::now()),
             ..Default::default()
         })
-        .exec(&w.txn)
+        .exec(w.txn())
         .await?;
         let classes = ClassSet::empty().with(DataClass::Pathway);
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&act.case_id),
             "endActivity",

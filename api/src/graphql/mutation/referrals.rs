@@ -52,7 +52,8 @@ fn is_final(status: &str) -> bool {
 async fn for_target(ctx: &Context<'_>, w: &WriteTxn, id: &str) -> ApiResult<referral::Model> {
     let state = ctx.state();
     let principal = ctx.request().require()?;
-    let (row, relation, _) = access::require_referral(&w.txn, &state.policy, principal, id).await?;
+    let (row, relation, _) =
+        access::require_referral(w.txn(), &state.policy, principal, id).await?;
     if !state
         .policy
         .may_work_referral(&principal.viewer(), relation)
@@ -80,9 +81,9 @@ async fn save(
     id: &str,
     op: &str,
 ) -> ApiResult<referral::Model> {
-    let model = referral::Entity::update(row).exec(&w.txn).await?;
+    let model = referral::Entity::update(row).exec(w.txn()).await?;
     log_change(
-        &w.txn,
+        w.txn(),
         principal,
         None,
         op,
@@ -256,7 +257,7 @@ impl ReferralMutation {
         }
         let w = state.write().await?;
         let model = open_referral(
-            &w.txn,
+            w.txn(),
             &state.policy,
             principal,
             agency_id,
@@ -324,7 +325,7 @@ impl ReferralMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_without_returning(&w.txn)
+        .exec_without_returning(w.txn())
         .await?;
         let change = referral::ActiveModel {
             id: Set(row.id.clone()),
@@ -353,7 +354,7 @@ impl ReferralMutation {
         let row = for_target(ctx, &w, &id).await?;
         check_date("on", on.0, &row, request.today())?;
         let case_id = if programme_adhesion {
-            Some(open_adhesion_case(&w.txn, principal, &row, on.0).await?)
+            Some(open_adhesion_case(w.txn(), principal, &row, on.0).await?)
         } else {
             None
         };
@@ -403,7 +404,7 @@ impl ReferralMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let (row, relation, _) =
-            access::require_referral(&w.txn, &state.policy, principal, &id).await?;
+            access::require_referral(w.txn(), &state.policy, principal, &id).await?;
         if !state
             .policy
             .may_withdraw_referral(&principal.viewer(), relation)

@@ -130,7 +130,7 @@ impl SharingMutation {
         let purpose = raccordo_policies::SharePurpose::from(purpose);
         let w = state.write().await?;
         let (_, access) =
-            access::require_case(&w.txn, &state.policy, principal, &case_id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
         if !state
             .policy
             .may(&principal.viewer(), access.rels, CaseAction::ManageConsents)
@@ -139,7 +139,7 @@ impl SharingMutation {
                 "only the agency that holds the case records consents".into(),
             ));
         }
-        let kind = recipient_kind(&w.txn, "recipient", &recipient).await?;
+        let kind = recipient_kind(w.txn(), "recipient", &recipient).await?;
         check_purpose(state, purpose, kind, "recipient")?;
         validate::not_future("givenOn", given_on.0, request.today())?;
         if let Some(e) = expires_on {
@@ -158,10 +158,10 @@ impl SharingMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&case_id),
             "recordConsent",
@@ -181,11 +181,11 @@ impl SharingMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let row = consent::Entity::find_by_id(id.to_string())
-            .one(&w.txn)
+            .one(w.txn())
             .await?
             .ok_or(ApiError::NotFound("consent"))?;
         let (_, access) =
-            case_of(&w.txn, state, request, principal, &row.case_id, "consent").await?;
+            case_of(w.txn(), state, request, principal, &row.case_id, "consent").await?;
         if !state
             .policy
             .may(&principal.viewer(), access.rels, CaseAction::ManageConsents)
@@ -209,10 +209,10 @@ impl SharingMutation {
             updated_at: Set(Utc::now()),
             ..Default::default()
         })
-        .exec(&w.txn)
+        .exec(w.txn())
         .await?;
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&row.case_id),
             "revokeConsent",
@@ -246,7 +246,7 @@ impl SharingMutation {
         let purpose = raccordo_policies::SharePurpose::from(purpose);
         let w = state.write().await?;
         let (_, access) =
-            access::require_case(&w.txn, &state.policy, principal, &case_id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
         if !state.policy.may(&viewer, access.rels, CaseAction::Share) {
             return Err(ApiError::Forbidden(
                 "only the agency that holds the case can share it".into(),
@@ -258,7 +258,7 @@ impl SharingMutation {
                 "a transfer goes through requestTransfer, not a share",
             ));
         }
-        let kind = recipient_kind(&w.txn, "recipient", &recipient).await?;
+        let kind = recipient_kind(w.txn(), "recipient", &recipient).await?;
         check_purpose(state, purpose, kind, "recipient")?;
         if let Some(e) = expires_on {
             validate::not_before("expiresOn", e.0, request.today(), "today")?;
@@ -267,7 +267,7 @@ impl SharingMutation {
         let (consent, emergency, reason, expires_at) = match (&consent_id, &emergency_reason) {
             (Some(cid), None) => {
                 let c = consent::Entity::find_by_id(cid.to_string())
-                    .one(&w.txn)
+                    .one(w.txn())
                     .await?;
                 let c = c.filter(|c| c.case_id == case_id.as_str()).ok_or_else(|| {
                     ApiError::validation("consentId", "names no consent of this case")
@@ -331,7 +331,7 @@ impl SharingMutation {
             created_at: Set(created),
             updated_at: Set(created),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         let operation = if emergency {
             "emergencyShare"
@@ -339,7 +339,7 @@ impl SharingMutation {
             "shareCase"
         };
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&case_id),
             operation,
@@ -359,10 +359,11 @@ impl SharingMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let row = share::Entity::find_by_id(id.to_string())
-            .one(&w.txn)
+            .one(w.txn())
             .await?
             .ok_or(ApiError::NotFound("share"))?;
-        let (_, access) = case_of(&w.txn, state, request, principal, &row.case_id, "share").await?;
+        let (_, access) =
+            case_of(w.txn(), state, request, principal, &row.case_id, "share").await?;
         if !state
             .policy
             .may(&principal.viewer(), access.rels, CaseAction::Share)
@@ -380,10 +381,10 @@ impl SharingMutation {
             updated_at: Set(Utc::now()),
             ..Default::default()
         })
-        .exec(&w.txn)
+        .exec(w.txn())
         .await?;
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&row.case_id),
             "revokeShare",
@@ -412,7 +413,7 @@ impl SharingMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let (row, access) =
-            access::require_case(&w.txn, &state.policy, principal, &case_id, request.now).await?;
+            access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
         if !state.policy.may(
             &principal.viewer(),
             access.rels,
@@ -429,10 +430,10 @@ impl SharingMutation {
                 "the case is already held by that agency",
             ));
         }
-        let kind = recipient_kind(&w.txn, "to", &to).await?;
+        let kind = recipient_kind(w.txn(), "to", &to).await?;
         check_purpose(state, raccordo_policies::SharePurpose::Transfer, kind, "to")?;
         let c = consent::Entity::find_by_id(consent_id.to_string())
-            .one(&w.txn)
+            .one(w.txn())
             .await?;
         let c = c
             .filter(|c| c.case_id == case_id.as_str())
@@ -454,7 +455,7 @@ impl SharingMutation {
         let pending = transfer::Entity::find()
             .filter(transfer::Column::CaseId.eq(case_id.as_str()))
             .filter(transfer::Column::Status.eq("REQUESTED"))
-            .one(&w.txn)
+            .one(w.txn())
             .await?;
         if pending.is_some() {
             return Err(ApiError::validation(
@@ -477,10 +478,10 @@ impl SharingMutation {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&w.txn)
+        .exec_with_returning(w.txn())
         .await?;
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&case_id),
             "requestTransfer",
@@ -510,11 +511,11 @@ impl SharingMutation {
         let state = ctx.state();
         let w = state.write().await?;
         let row = transfer::Entity::find_by_id(id.to_string())
-            .one(&w.txn)
+            .one(w.txn())
             .await?
             .ok_or(ApiError::NotFound("transfer"))?;
         let (_, access) =
-            case_of(&w.txn, state, request, principal, &row.case_id, "transfer").await?;
+            case_of(w.txn(), state, request, principal, &row.case_id, "transfer").await?;
         if principal.agency_id() != Some(row.from_id.as_str())
             || !state.policy.may(
                 &principal.viewer(),
@@ -532,9 +533,9 @@ impl SharingMutation {
                 format!("the transfer is {}, not pending", row.status.to_lowercase()),
             ));
         }
-        let model = settle_transfer(&w.txn, &row.id, "CANCELLED", principal).await?;
+        let model = settle_transfer(w.txn(), &row.id, "CANCELLED", principal).await?;
         log_change(
-            &w.txn,
+            w.txn(),
             principal,
             Some(&row.case_id),
             "cancelTransfer",
@@ -554,12 +555,12 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
     let state = ctx.state();
     let w = state.write().await?;
     let row = transfer::Entity::find_by_id(id.to_string())
-        .one(&w.txn)
+        .one(w.txn())
         .await?
         .ok_or(ApiError::NotFound("transfer"))?;
     // A transfer exists for the viewer only through its case: hidden case, no transfer.
     let (case_row, access) =
-        case_of(&w.txn, state, request, principal, &row.case_id, "transfer").await?;
+        case_of(w.txn(), state, request, principal, &row.case_id, "transfer").await?;
     let is_receiver = principal.agency_id() == Some(row.to_id.as_str());
     // The receiver may learn where its own request stands; nobody else decides it.
     if is_receiver && row.status != "REQUESTED" {
@@ -578,13 +579,13 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
         ));
     }
     let status = if accept { "ACCEPTED" } else { "REJECTED" };
-    let model = settle_transfer(&w.txn, &row.id, status, principal).await?;
+    let model = settle_transfer(w.txn(), &row.id, status, principal).await?;
     let now = Utc::now();
     if accept {
         let clash = case::Entity::find()
             .filter(case::Column::OwnerId.eq(row.to_id.as_str()))
             .filter(case::Column::Code.eq(case_row.code.as_str()))
-            .one(&w.txn)
+            .one(w.txn())
             .await?;
         if clash.is_some() {
             return Err(ApiError::validation(
@@ -595,7 +596,7 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
         // The shelter's address belongs to the old owner's agency: the new owner records its own.
         let keeps_shelter = match &case_row.shelter_id {
             Some(s) => shelter::Entity::find_by_id(s.clone())
-                .one(&w.txn)
+                .one(w.txn())
                 .await?
                 .is_some_and(|s| s.owner_id == row.to_id),
             None => true,
@@ -614,7 +615,7 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
             )
             .col_expr(case::Column::UpdatedAt, Expr::value(now))
             .filter(case::Column::Id.eq(case_row.id.as_str()))
-            .exec(&w.txn)
+            .exec(w.txn())
             .await?;
     }
     let operation = if accept {
@@ -628,7 +629,7 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
         access.rels
     };
     log_change(
-        &w.txn,
+        w.txn(),
         principal,
         Some(&row.case_id),
         operation,
