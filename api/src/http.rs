@@ -175,7 +175,7 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
     // A gateway's entity look-ups of one request are loaded together.
     if let Some(principal) = &context.principal {
         if request.query.contains("_entities") {
-            request = request.data(federation::case_entities(
+            request = request.data(federation::EntityLoaders::new(
                 &hub.state.db,
                 &hub.state.policy,
                 principal,

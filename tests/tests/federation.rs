@@ -124,33 +124,61 @@ async fn entities_answer_as_direct_queries(hub: TestHub) {
 }
 hub_test!(entities_answer_as_direct_queries);
 
-/// Many representations cost the statements of one batch.
+/// Many representations cost the statements of one batch: for cases and for referrals.
 async fn entity_look_ups_are_batched(hub: TestHub) {
     let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "TO").await;
-    let mut ids = Vec::new();
+    let commissione = hub
+        .agency("Commissione", "COMMISSIONE_TERRITORIALE", "TO")
+        .await;
+    let c = hub.token(Some(&commissione), UserRole::Operator);
+    let mut cases = Vec::new();
+    let mut referrals = Vec::new();
     for i in 0..30 {
-        ids.push(hub.case(&ente, &format!("B-{i}"), json!({})).await.0);
+        cases.push(hub.case(&ente, &format!("B-{i}"), json!({})).await.0);
+        let d = hub
+            .ok(
+                &c,
+                "mutation($i: ReferralInput!) { createReferral(input: $i) { id } }",
+                json!({ "i": { "target": ente, "receivedOn": "2023-03-01", "province": "TO", "subjectRef": format!("R-{i}"), "subjectGender": "FEMALE", "subjectNationality": "NG" } }),
+            )
+            .await;
+        referrals.push(
+            d["createReferral"]["id"]
+                .as_str()
+                .expect("a referral id")
+                .to_string(),
+        );
     }
     let t = hub.token(Some(&ente), UserRole::Operator);
-    let reps = |n: usize| -> Value {
+    let reps = |typename: &str, ids: &[String], n: usize| -> Value {
         ids.iter()
             .take(n)
-            .map(|id| json!({ "__typename": "Case", "id": id }))
+            .map(|id| json!({ "__typename": typename, "id": id }))
             .collect()
     };
-    let mut cost = Vec::new();
-    for n in [3, 30] {
-        let before = hub.statements();
-        let d = hub.ok(&t, ENTITIES, json!({ "r": reps(n) })).await;
-        cost.push(hub.statements() - before);
-        assert_eq!(d["_entities"].as_array().map(Vec::len), Some(n));
-        assert_eq!(d["_entities"][n - 1]["code"], format!("B-{}", n - 1));
+    for (typename, ids) in [("Case", &cases), ("Referral", &referrals)] {
+        let mut cost = Vec::new();
+        for n in [3, 30] {
+            let before = hub.statements();
+            let d = hub
+                .ok(&t, ENTITIES, json!({ "r": reps(typename, ids, n) }))
+                .await;
+            cost.push(hub.statements() - before);
+            let list = d["_entities"].as_array().expect("a list of entities");
+            assert_eq!(list.len(), n);
+            assert_eq!(list[n - 1]["id"], ids[n - 1].as_str(), "in the order asked");
+            assert!(
+                list.iter()
+                    .all(|e| e["__typename"] == typename && !e["id"].is_null()),
+                "{d}"
+            );
+        }
+        eprintln!("statements for 3 and 30 {typename} entities: {cost:?}");
+        assert_eq!(
+            cost[0], cost[1],
+            "{typename}: statements must not grow with the representations"
+        );
     }
-    eprintln!("statements for 3 and 30 case entities: {cost:?}");
-    assert_eq!(
-        cost[0], cost[1],
-        "statements must not grow with the representations"
-    );
     hub.finish().await;
 }
 hub_test!(entity_look_ups_are_batched);

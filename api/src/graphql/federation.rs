@@ -4,8 +4,8 @@
 //! representation through exactly the path a partner's own query takes: the same principal, the
 //! same row condition pushed into SQL, the same relationships and field classes, the same access
 //! log. A case or referral the caller may not see resolves to `null`, as an id never used does.
-//! Representations of one request are looked up together (one batch of statements for all the
-//! cases, whatever their number).
+//! Representations of one request are looked up together: one batch of statements for all the
+//! cases, one statement for all the referrals, whatever their number.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -14,7 +14,7 @@ use async_graphql::{
     Context, Object, ID,
 };
 use chrono::{DateTime, Utc};
-use raccordo_entities::case;
+use raccordo_entities::{case, referral};
 use raccordo_policies::Policy;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -50,8 +50,8 @@ impl EntityQuery {
     #[graphql(entity)]
     async fn find_case_by_id(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<CaseNode>> {
         let principal = ctx.request().require()?;
-        match ctx.data_opt::<CaseEntities>() {
-            Some(loader) => loader.load_one(id.to_string()).await,
+        match ctx.data_opt::<EntityLoaders>() {
+            Some(loaders) => loaders.cases.load_one(id.to_string()).await,
             // Not prepared for this request (not an `_entities` document): one by one.
             None => {
                 let state = ctx.state();
@@ -70,8 +70,12 @@ impl EntityQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> ApiResult<Option<ReferralNode>> {
-        let state = ctx.state();
         let principal = ctx.request().require()?;
+        if let Some(loaders) = ctx.data_opt::<EntityLoaders>() {
+            return loaders.referrals.load_one(id.to_string()).await;
+        }
+        // Not prepared for this request (not an `_entities` document): one by one.
+        let state = ctx.state();
         match access::require_referral(&state.db, &state.policy, principal, &id).await {
             Ok((row, _, classes)) => Ok(Some(ReferralNode {
                 row,
@@ -115,25 +119,75 @@ impl Loader<String> for VisibleCases {
     }
 }
 
-/// The per-request loader of case entities.
-pub type CaseEntities = DataLoader<VisibleCases>;
+/// Referrals visible to one caller, loaded by id in batches.
+pub struct VisibleReferrals {
+    db: DatabaseConnection,
+    policy: Arc<Policy>,
+    principal: Principal,
+}
 
-/// A loader of case entities for one caller's request.
-pub fn case_entities(
-    db: &DatabaseConnection,
-    policy: &Arc<Policy>,
-    principal: &Principal,
-    now: DateTime<Utc>,
-) -> CaseEntities {
-    DataLoader::new(
-        VisibleCases {
-            db: db.clone(),
-            policy: policy.clone(),
-            principal: principal.clone(),
-            now,
-        },
-        tokio::spawn,
-    )
+impl Loader<String> for VisibleReferrals {
+    type Value = ReferralNode;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, ReferralNode>, ApiError> {
+        let rows = referral::Entity::find()
+            .filter(referral::Column::Id.is_in(keys.iter().cloned()))
+            .filter(access::visible_referrals(&self.policy, &self.principal))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                // As `require_referral`: a referral of which no field may be read is not there.
+                let (_, classes) = access::referral_access(&self.policy, &self.principal, &row);
+                (!classes.is_empty()).then(|| {
+                    let node = ReferralNode {
+                        row,
+                        classes,
+                        interviews: None,
+                    };
+                    (node.row.id.clone(), node)
+                })
+            })
+            .collect())
+    }
+}
+
+/// The per-request loaders of a gateway's entity look-ups.
+pub struct EntityLoaders {
+    cases: DataLoader<VisibleCases>,
+    referrals: DataLoader<VisibleReferrals>,
+}
+
+impl EntityLoaders {
+    /// Loaders for one caller's request.
+    pub fn new(
+        db: &DatabaseConnection,
+        policy: &Arc<Policy>,
+        principal: &Principal,
+        now: DateTime<Utc>,
+    ) -> EntityLoaders {
+        EntityLoaders {
+            cases: DataLoader::new(
+                VisibleCases {
+                    db: db.clone(),
+                    policy: policy.clone(),
+                    principal: principal.clone(),
+                    now,
+                },
+                tokio::spawn,
+            ),
+            referrals: DataLoader::new(
+                VisibleReferrals {
+                    db: db.clone(),
+                    policy: policy.clone(),
+                    principal: principal.clone(),
+                },
+                tokio::spawn,
+            ),
+        }
+    }
 }
 
 /// The response keys under which a document asks for `_service` (the whole SDL) at its root, so
