@@ -197,6 +197,12 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
     let execution = AssertUnwindSafe(schema.execute(request)).catch_unwind();
     match tokio::time::timeout(hub.limits.timeout, execution).await {
         Ok(Ok(mut response)) => {
+            // A partner's errors never name what its kind can never read (anonymous documents
+            // were answered by the gate above).
+            if let Some(viewer) = context.viewer() {
+                hub.views
+                    .mask_messages(hub.views.of(Some(&viewer)), &mut response.errors);
+            }
             hub.limits.name_engine_limits(&mut response.errors);
             if let Some(doc) = &doc {
                 crate::graphql::order::reorder(&mut response.data, doc, operation_name.as_deref());

@@ -511,7 +511,17 @@ def oracle_sdl(hub, spec, mode):
     return out, f"raccordo schema --viewer {spec}"
 
 
-def run_clairvoyance(hub, spec, token, wordlist, out_dir, venv_bin, timeout, concurrency):
+def hidden_names(hub, spec, full):
+    """The names outside `spec`'s view (`raccordo schema --viewer SPEC`): what no message of the
+    hub may quote to it, whatever the oracle of the recovery check. None if the view is missing."""
+    rc, out, _ = hub.command("schema", "--viewer", spec)
+    if rc != 0:
+        return None
+    view = names_of_sdl(out)
+    return {"types": sorted(full["types"] - view["types"]), "fields": sorted(full["fields"] - view["fields"])}
+
+
+def run_clairvoyance(hub, spec, token, wordlist, out_dir, venv_bin, timeout, concurrency, hidden):
     out_dir.mkdir(parents=True, exist_ok=True)
     safe = spec.replace(":", "-").lower()
     output = out_dir / f"clairvoyance-{safe}.json"
@@ -521,6 +531,10 @@ def run_clairvoyance(hub, spec, token, wordlist, out_dir, venv_bin, timeout, con
         cmd += ["-H", f"Authorization: Bearer {token}"]
     env = dict(os.environ)
     env["CLAIRVOYANCE_STATS"] = str(stats)
+    if hidden is not None:
+        hidden_path = out_dir / f"clairvoyance-{safe}-hidden.json"
+        hidden_path.write_text(json.dumps(hidden))
+        env["CLAIRVOYANCE_HIDDEN"] = str(hidden_path)
     started = time.monotonic()
     timed_out = False
     with open(out_dir / f"clairvoyance-{safe}.log", "w") as logf:
@@ -833,7 +847,10 @@ def main():
                 agency, token = token_for(hub, kinds, spec)
                 sdl, oracle_name = oracle_sdl(hub, spec, args.oracle)
                 log(f"clairvoyance as {spec}{' of ' + agency if agency else ''} (time box {args.cv_timeout} s)")
-                run = run_clairvoyance(hub, spec, token, wordlist, report_dir / "clairvoyance", venv_bin, args.cv_timeout, args.cv_concurrency)
+                hidden = hidden_names(hub, spec, full)
+                run = run_clairvoyance(
+                    hub, spec, token, wordlist, report_dir / "clairvoyance", venv_bin, args.cv_timeout, args.cv_concurrency, hidden
+                )
                 entry = {
                     "viewer": spec,
                     "agency": agency,
@@ -847,8 +864,15 @@ def main():
                     "codes": run["stats"].get("codes"),
                     "internal": run["stats"].get("internal"),
                     "untranslated": run["stats"].get("untranslated"),
+                    "hidden_names": {k: len(v) for k, v in hidden.items()} if hidden else None,
+                    "messages_naming_hidden": run["stats"].get("named_hidden_count"),
                 }
                 problems = []
+                if hidden is None:
+                    problems.append(f"`raccordo schema --viewer {spec}` failed: no list of hidden names")
+                elif run["stats"].get("named_hidden_count"):
+                    entry["named_hidden"] = run["stats"].get("named_hidden")
+                    problems.append(f"{run['stats']['named_hidden_count']} error message(s) quoted a name outside this viewer's view")
                 if sdl is None:
                     problems.append("no oracle: " + oracle_name)
                 else:
@@ -969,6 +993,13 @@ def finish(summary, failed, report_dir, hub, workdir, args):
         )
         if c.get("note"):
             print(f"  {c['note']}")
+        if c.get("hidden_names"):
+            print(
+                f"  error messages quoting one of the {c['hidden_names']['types']} types and {c['hidden_names']['fields']} fields "
+                f"outside this viewer's view: {c.get('messages_naming_hidden') or 0}"
+            )
+            for e in c.get("named_hidden") or []:
+                print(f"    {short(e['message'], 300)}  <- {short(e['query'], 200)}")
         comp = c.get("comparison")
         if comp:
             for kind in ("types", "fields", "args"):

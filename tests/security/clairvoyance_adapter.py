@@ -13,8 +13,8 @@ ones clairvoyance knows, carrying exactly the information the hub gave and nothi
   Invalid value for argument "a", expected type "T"      -> Expected type T, found 42.
 
 The hub rewords a validation message that would name a type or field outside the caller's view
-into "the request is not valid for this caller's view of the schema", with the location of the
-offending name. clairvoyance knows no such message (and aborts when a field's type cannot be
+into "the request is not valid: it refers to a type or field that your agency cannot read ..."
+(MASKED below, the hub's api/src/graphql/view/mod.rs), with the location of the offending name. clairvoyance knows no such message (and aborts when a field's type cannot be
 read from any answer); the wrapper reads the name at that location and gives clairvoyance the
 plain meaning, "you cannot use this name here":
 
@@ -33,8 +33,13 @@ Two more adaptations:
   in it; it is turned into an answer clairvoyance reads as "nothing valid here" (instead of "all
   valid"), and counted.
 
-Statistics (requests, limit answers, messages left untranslated) go to the JSON file named by
-CLAIRVOYANCE_STATS, for the report. Usage: the same arguments as the `clairvoyance` command.
+Every message the hub sends is also checked, before any translation, for names the caller may
+never learn: CLAIRVOYANCE_HIDDEN names a JSON file {"types": [...], "fields": ["Type.field", ...]}
+of the schema's names outside the caller's view (check.py writes it); a message quoting a hidden
+type, or a hidden field next to its type, is counted in "named_hidden" (the first few kept).
+
+Statistics (requests, limit answers, messages left untranslated, hidden names told) go to the
+JSON file named by CLAIRVOYANCE_STATS, for the report. Usage: the same arguments as the `clairvoyance` command.
 """
 
 import asyncio
@@ -60,7 +65,31 @@ STATS = {
     "codes": collections.Counter(),
     # Documents the hub answered with INTERNAL (a finding in itself), the first few.
     "internal": [],
+    # Messages that quoted a name outside the caller's view (a leak), and the first few of them.
+    "named_hidden_count": 0,
+    "named_hidden": [],
 }
+
+
+def _hidden():
+    path = os.environ.get("CLAIRVOYANCE_HIDDEN")
+    if not path:
+        return set(), set()
+    with open(path, encoding="utf-8") as f:
+        names = json.load(f)
+    return set(names.get("types", [])), set(names.get("fields", []))
+
+
+HIDDEN_TYPES, HIDDEN_FIELDS = _hidden()
+
+
+def names_hidden(message):
+    """Whether a message quotes a hidden type (list and non-null marks taken off), or a hidden
+    field followed by its type (`Unknown field "f" on type "T"`)."""
+    quoted = [q.strip("[]!") for q in message.split('"')[1::2]]
+    return any(q in HIDDEN_TYPES for q in quoted) or any(
+        f"{b}.{a}" in HIDDEN_FIELDS for a, b in zip(quoted, quoted[1:])
+    )
 # Wordings clairvoyance already reads, or that carry nothing about names.
 KNOWN = (
     "Cannot query field",
@@ -90,7 +119,10 @@ RULES = [
     (re.compile(rf'Invalid value for argument "(?P<a>{NAME})"(, .*)?, expected type "(?P<t>{NAME})"'),
      lambda m: f'Expected type {m["t"]}, found 42.'),
 ]
-MASKED = "the request is not valid for this caller's view of the schema"
+MASKED = (
+    "the request is not valid: it refers to a type or field that your agency cannot read under "
+    "the protocol (`raccordo schema --viewer KIND:ROLE` lists what it can)"
+)
 IDENT = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 
 
@@ -132,6 +164,10 @@ def translate(response, document):
             out.append(e)
             continue
         message = e["message"]
+        if names_hidden(message):
+            STATS["named_hidden_count"] += 1
+            if len(STATS["named_hidden"]) < 10:
+                STATS["named_hidden"].append({"query": document, "message": message})
         if message == MASKED:
             message = unmask(e, document) or message
         for pattern, rewrite in RULES:

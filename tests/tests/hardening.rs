@@ -88,6 +88,61 @@ async fn anonymous_callers_learn_no_names(hub: TestHub) {
 }
 hub_test!(anonymous_callers_learn_no_names);
 
+/// A partner's errors never name a type or field its agency's kind can never read (a questura
+/// reads no case notes, health or locations), while the fields themselves stay valid and `null`
+/// (ACCESS.md §4), and an agency that can read them is told the engine's own words.
+async fn partners_errors_name_only_what_they_may_read(hub: TestHub) {
+    let questura = hub.agency("Questura", "QUESTURA", "TO").await;
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "TO").await;
+    let (case, _) = hub.case(&ente, "C-1", json!({})).await;
+    let q = hub.token(Some(&questura), UserRole::Coordinator);
+    let e = hub.token(Some(&ente), UserRole::Coordinator);
+    let vars = json!({ "id": case });
+    let hidden = ["CaseNote", "healthNotes", "notes"];
+    let probes = [
+        // The engine would name the list's type: `[CaseNote!]!`.
+        "query($id: ID!) { case(id: $id) { notes } }",
+        "query($id: ID!) { case(id: $id) { notes { bogus } } }",
+        "query($id: ID!) { case(id: $id) { ... on CaseNote { text } } }",
+        "query($id: ID!) { case(id: $id) { healthNotes(x: 1) } }",
+    ];
+    for probe in probes {
+        let a = hub.gql(Some(&q), probe, vars.clone()).await;
+        assert_eq!(
+            a["errors"][0]["extensions"]["code"], "VALIDATION",
+            "{probe}: {a}"
+        );
+        for name in hidden {
+            assert!(
+                !message(&a).contains(name),
+                "{probe}: the questura is told {name}: {a}"
+            );
+        }
+        assert!(
+            a["errors"][0]["locations"].is_array(),
+            "{probe}: it is told where: {a}"
+        );
+        // The ente, which reads all of them, gets the engine's words.
+        let b = hub.gql(Some(&e), probe, vars.clone()).await;
+        assert_eq!(
+            b["errors"][0]["extensions"]["code"], "VALIDATION",
+            "{probe}: {b}"
+        );
+        assert_ne!(message(&a), message(&b), "{probe}");
+    }
+    // The fields stay valid: `null` for the questura (it has no relationship with the case: the
+    // case itself is null), whole for the owner.
+    let ok =
+        "query($id: ID!) { case(id: $id) { code healthNotes notes { text author { name } } } }";
+    let a = hub.gql(Some(&q), ok, vars.clone()).await;
+    assert!(a.get("errors").is_none(), "{a}");
+    let b = hub.gql(Some(&e), ok, vars).await;
+    assert!(b.get("errors").is_none(), "{b}");
+    assert_eq!(b["data"]["case"]["code"], "C-1");
+    hub.finish().await;
+}
+hub_test!(partners_errors_name_only_what_they_may_read);
+
 /// graphql-js's `getIntrospectionQuery()`, as GraphiQL and client generators send it.
 const STANDARD_INTROSPECTION: &str = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name } types { ...FullType } directives { name description locations args { ...InputValue } } } } fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } } fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } }";
 

@@ -2,9 +2,13 @@
 //!
 //! For partners the schema is the published contract (`shared/contract/schema.graphql`), and
 //! ACCESS.md §4 wants a field of a hidden class to resolve to `null`, not to an error, so that a
-//! client can tell "redacted" from "unknown": every name of the schema is learnable by a partner
-//! by design. A partner's *view* ([`Views::sdl`]) lists the fields that can ever carry a value for
-//! its kind ([`Policy::may_ever_read`]), as documentation of what it will get.
+//! client can tell "redacted" from "unknown": asking for `Case.healthNotes` as a QUESTURA is a
+//! valid request. A partner's *view* ([`Views::sdl`]) is the part of the schema reachable through
+//! fields the protocol could ever show its kind ([`Policy::may_ever_read`]). The engine's error
+//! messages name types and fields (`Unknown field "x" on type "CaseNote"`, `Field "notes" of type
+//! "[CaseNote!]!" must have a selection of subfields`); a message that names anything outside the
+//! caller's view is reworded ([`Views::mask_messages`]), so errors never teach a partner the
+//! shape of data its kind can never read.
 //!
 //! Anonymous callers are not partners: they may read the public directory and nothing else, and
 //! they learn nothing else of the schema. [`gate`] answers their documents before the engine
@@ -259,6 +263,10 @@ fn readable(policy: &Policy, viewer: Option<&Viewer>, type_name: &str, field: &s
         .is_some_and(|c| policy.may_ever_read(viewer, c))
 }
 
+/// What a partner reads instead of an engine message that would name something outside its view.
+pub const MASKED: &str = "the request is not valid: it refers to a type or field that your agency \
+     cannot read under the protocol (`raccordo schema --viewer KIND:ROLE` lists what it can)";
+
 /// Every caller's view, worked out once at start-up.
 #[derive(Debug, Default)]
 pub struct Views {
@@ -300,6 +308,35 @@ impl Views {
     /// The schema map the views are over.
     pub fn map(&self) -> &SchemaMap {
         &self.map
+    }
+
+    /// Rewords the engine's errors (those without a path: validation) that would name a type or
+    /// field outside the caller's view. The caller learns that its request is not valid and
+    /// where (the locations stay), not what the schema holds.
+    pub fn mask_messages(&self, view: &SchemaView, errors: &mut [async_graphql::ServerError]) {
+        for e in errors.iter_mut().filter(|e| e.path.is_empty()) {
+            if self.names_hidden(view, &e.message) {
+                e.message = MASKED.into();
+            }
+        }
+    }
+
+    /// Whether a message quotes a hidden type, or a hidden field next to its type
+    /// (`Unknown field "x" on type "T"`, `Field "f" of type ...` after `on type "T"`).
+    fn names_hidden(&self, view: &SchemaView, message: &str) -> bool {
+        // Quoted names, with list and non-null marks taken off (`"[CaseNote!]!"`).
+        let quoted: Vec<&str> = message
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(|q| q.trim_matches(|c| c == '[' || c == ']' || c == '!'))
+            .collect();
+        let hidden_type = |name: &str| self.map.get(name).is_some() && !view.has_type(name);
+        quoted.iter().any(|q| hidden_type(q))
+            || quoted.windows(2).any(|w| {
+                self.map.get(w[1]).is_some_and(|t| t.field(w[0]).is_some())
+                    && !view.has_field(w[1], w[0])
+            })
     }
 
     /// A caller's view as SDL, as `raccordo schema --viewer` prints it.
@@ -363,5 +400,51 @@ mod tests {
         assert!(!view.has_field("Agency", "referralContact"));
         assert!(!view.has_type("Case"));
         assert!(!view.has_type("Mutation"));
+    }
+
+    #[test]
+    fn messages_naming_what_a_kind_never_reads_are_reworded() {
+        let v = views();
+        let questura = Viewer {
+            role: UserRole::Operator,
+            agency_kind: Some(AgencyKind::Questura),
+        };
+        let ente = Viewer {
+            role: UserRole::Coordinator,
+            agency_kind: Some(AgencyKind::EnteAntitratta),
+        };
+        let hidden_from_questura = [
+            r#"Unknown field "bogus" on type "CaseNote""#,
+            r#"Field "notes" of type "[CaseNote!]!" must have a selection of subfields. Did you mean "notes { ... }"?"#,
+            r#"Unknown argument "x" on field "notes" of type "Case""#,
+            r#"Fragment cannot be spread here as objects of type "Query" can never be of type "CaseNote""#,
+        ];
+        let fine = [
+            r#"Unknown field "bogus" on type "Case""#,
+            r#"Unknown type "Bogus""#,
+            r#"Unknown argument "x" on field "code" of type "Case""#,
+        ];
+        for (message, hidden) in hidden_from_questura
+            .iter()
+            .map(|m| (m, true))
+            .chain(fine.iter().map(|m| (m, false)))
+        {
+            let mut errors = vec![async_graphql::ServerError::new(*message, None)];
+            v.mask_messages(v.of(Some(&questura)), &mut errors);
+            let masked = errors[0].message == MASKED;
+            assert_eq!(masked, hidden, "questura: {message}");
+            // An ente may read every case field: its messages stay as the engine words them.
+            let mut errors = vec![async_graphql::ServerError::new(*message, None)];
+            v.mask_messages(v.of(Some(&ente)), &mut errors);
+            assert_eq!(errors[0].message, *message, "ente: {message}");
+        }
+        // Errors of a resolver (with a path) are the hub's own words: never reworded.
+        let mut errors = vec![async_graphql::ServerError::new(
+            hidden_from_questura[0],
+            None,
+        )];
+        errors[0].path = vec![async_graphql::PathSegment::Field("case".into())];
+        v.mask_messages(v.of(Some(&questura)), &mut errors);
+        assert_eq!(errors[0].message, hidden_from_questura[0]);
     }
 }
