@@ -22,11 +22,11 @@
 
 #![cfg(unix)]
 
+mod support;
+
 use std::{
     collections::BTreeSet,
-    os::unix::process::ExitStatusExt,
-    path::{Path, PathBuf},
-    process::Stdio,
+    path::Path,
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc,
@@ -34,15 +34,8 @@ use std::{
     time::Duration,
 };
 
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
-
-const BIN: &str = env!("CARGO_BIN_EXE_raccordo");
-const SECRET: &str = "crash-test-secret-not-for-production";
+use support::{ok, post, Harness, PgDatabase, Reply, WorkDir};
 
 /// Clients updating their own case (one case each).
 const UPDATERS: usize = 6;
@@ -52,6 +45,13 @@ const READERS: usize = 2;
 const START_WAIT: Duration = Duration::from_secs(300);
 const REQUEST_WAIT: Duration = Duration::from_secs(120);
 const BURST_WAIT: Duration = Duration::from_secs(600);
+
+/// How this test runs `raccordo`.
+const HARNESS: Harness = Harness {
+    secret: "crash-test-secret-not-for-production",
+    serve_args: &[],
+    start_wait: START_WAIT,
+};
 
 // ------------------------------------------------------------------------------------------------
 // What every step writes, so that the state after the crash tells how many updates happened.
@@ -90,196 +90,6 @@ fn patch_for(case: usize, step: u32) -> Value {
         patch["phaseReason"] = json!(format!("crash test: back at step {step}"));
     }
     patch
-}
-
-// ------------------------------------------------------------------------------------------------
-// The hub as a child process, killed whenever the guard goes (even when the test fails).
-// ------------------------------------------------------------------------------------------------
-
-struct Hub {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        // SIGKILL; a no-op when it already exited. `kill_on_drop` is the second belt.
-        let _ = self.child.start_kill();
-    }
-}
-
-impl Hub {
-    async fn start(dir: &Path, database_url: &str, run: &str) -> Hub {
-        let log = std::fs::File::create(dir.join(format!("hub-{run}.log"))).expect("hub log file");
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-                "--jwt-secret",
-                SECRET,
-            ])
-            .current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .env_remove("RACCORDO_JWT_SECRET")
-            .env_remove("RACCORDO_JWT_PUBLIC_KEY")
-            .env_remove("RACCORDO_POLICY")
-            .env_remove("RACCORDO_BIND")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true)
-            .spawn()
-            .expect("raccordo serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let address = tokio::time::timeout(START_WAIT, async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(a) = line.strip_prefix("listening on ") {
-                    return Some(a.trim().to_string());
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten();
-        let Some(address) = address else {
-            let _ = child.start_kill();
-            let log =
-                std::fs::read_to_string(dir.join(format!("hub-{run}.log"))).unwrap_or_default();
-            panic!("the hub ({run}) printed no `listening on` line; its log:\n{log}");
-        };
-        // Keep draining standard output so the hub never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Hub {
-            child,
-            url: format!("{address}/graphql"),
-        }
-    }
-
-    /// Stops the hub and waits until it is gone.
-    async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
-    }
-
-    /// SIGKILL, and the proof that the hub was still running when it came.
-    async fn crash(&mut self) {
-        self.child.start_kill().expect("SIGKILL sent");
-        let status = self.child.wait().await.expect("the hub is reaped");
-        assert_eq!(
-            status.signal(),
-            Some(9),
-            "the hub had already stopped before the kill: {status}"
-        );
-    }
-}
-
-/// Runs a short `raccordo` command; returns (success, stdout, stderr).
-async fn raccordo(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = tokio::time::timeout(
-        START_WAIT,
-        Command::new(BIN)
-            .args(args)
-            .current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .env_remove("RACCORDO_JWT_SECRET")
-            .env_remove("RACCORDO_POLICY")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("raccordo finishes")
-    .expect("raccordo runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn token(dir: &Path, agency: Option<&str>, role: &str, user: &str) -> String {
-    let mut args = vec![
-        "--jwt-secret",
-        SECRET,
-        "token",
-        "--role",
-        role,
-        "--user",
-        user,
-    ];
-    if let Some(a) = agency {
-        args.extend(["--agency", a]);
-    }
-    let (ok, out, err) = raccordo(dir, &args).await;
-    assert!(ok, "raccordo token failed: {err}");
-    out.trim().to_string()
-}
-
-async fn audit_verify(dir: &Path, database_url: &str, when: &str) -> String {
-    let (ok, out, err) = raccordo(dir, &["--database-url", database_url, "audit", "verify"]).await;
-    assert!(
-        ok,
-        "`raccordo audit verify` fails {when}:\nstdout: {out}\nstderr: {err}"
-    );
-    out.trim().to_string()
-}
-
-// ------------------------------------------------------------------------------------------------
-// Requests: acknowledged, refused (an answer with errors), or lost (no whole answer).
-// ------------------------------------------------------------------------------------------------
-
-enum Outcome {
-    /// HTTP 200, `data`, no `errors`.
-    Ack(Value),
-    /// The hub answered, but not with a clean success.
-    Refused(String),
-    /// No complete answer: the connection failed or was cut.
-    Lost(String),
-}
-
-async fn gql(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    query: &str,
-    vars: Value,
-) -> Outcome {
-    let resp = match client
-        .post(url)
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": vars }))
-        .send()
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return Outcome::Lost(format!("{e:?}")),
-    };
-    let status = resp.status().as_u16();
-    let text = match resp.text().await {
-        Ok(t) => t,
-        Err(e) => return Outcome::Lost(format!("body cut: {e:?}")),
-    };
-    let Ok(body) = serde_json::from_str::<Value>(&text) else {
-        return Outcome::Refused(format!("HTTP {status}, not JSON: {text}"));
-    };
-    if status == 200 && body.get("errors").is_none() && !body["data"].is_null() {
-        Outcome::Ack(body["data"].clone())
-    } else {
-        Outcome::Refused(format!("HTTP {status}: {body}"))
-    }
-}
-
-/// For setup and checks: the request must succeed.
-async fn ok(client: &reqwest::Client, url: &str, token: &str, query: &str, vars: Value) -> Value {
-    match gql(client, url, token, query, vars).await {
-        Outcome::Ack(data) => data,
-        Outcome::Refused(e) | Outcome::Lost(e) => panic!("{e}\nquery: {query}"),
-    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -336,8 +146,8 @@ async fn updater(
         let step = r.acked_updates + 1;
         let before = !shared.killed.load(Ordering::SeqCst);
         let vars = json!({ "id": case.id, "v": case.v0 + i64::from(r.acked_updates), "p": patch_for(case.index, step) });
-        match gql(&shared.client, &shared.url, &token, UPDATE, vars).await {
-            Outcome::Ack(d) => {
+        match post(&shared.client, &shared.url, &token, UPDATE, vars).await {
+            Reply::Data(d) => {
                 let got = d["updateCase"]["version"].as_i64();
                 if got != Some(case.v0 + i64::from(step)) {
                     r.failure = Some(format!(
@@ -348,12 +158,12 @@ async fn updater(
                 r.acked_updates = step;
                 shared.acked_updates.fetch_add(1, Ordering::SeqCst);
             }
-            Outcome::Refused(e) => {
+            Reply::Refused { answer: e, .. } => {
                 r.update_in_flight = true;
                 r.failure = Some(format!("update {step} refused: {e}"));
                 break;
             }
-            Outcome::Lost(e) => {
+            Reply::Lost(e) => {
                 r.update_in_flight = true;
                 r.sent_before_kill = before;
                 if !shared.killed.load(Ordering::SeqCst) {
@@ -363,7 +173,7 @@ async fn updater(
             }
         }
         let before = !shared.killed.load(Ordering::SeqCst);
-        match gql(
+        match post(
             &shared.client,
             &shared.url,
             &token,
@@ -372,7 +182,7 @@ async fn updater(
         )
         .await
         {
-            Outcome::Ack(d) => {
+            Reply::Data(d) => {
                 r.acked_reads += 1;
                 // Read-your-writes: the client alone changes this case.
                 let c = &d["case"];
@@ -389,12 +199,12 @@ async fn updater(
                     break;
                 }
             }
-            Outcome::Refused(e) => {
+            Reply::Refused { answer: e, .. } => {
                 r.read_in_flight = true;
                 r.failure = Some(format!("read refused: {e}"));
                 break;
             }
-            Outcome::Lost(e) => {
+            Reply::Lost(e) => {
                 r.read_in_flight = true;
                 r.sent_before_kill = before;
                 if !shared.killed.load(Ordering::SeqCst) {
@@ -415,8 +225,8 @@ async fn reader(shared: Arc<Shared>, token: String, user: String, cases: usize) 
     };
     loop {
         let before = !shared.killed.load(Ordering::SeqCst);
-        match gql(&shared.client, &shared.url, &token, READ_ALL, json!({})).await {
-            Outcome::Ack(d) => {
+        match post(&shared.client, &shared.url, &token, READ_ALL, json!({})).await {
+            Reply::Data(d) => {
                 let n = d["cases"]["edges"].as_array().map(Vec::len).unwrap_or(0);
                 if n != cases {
                     r.failure = Some(format!("the list shows {n} cases, not {cases}: {d}"));
@@ -424,12 +234,12 @@ async fn reader(shared: Arc<Shared>, token: String, user: String, cases: usize) 
                 }
                 r.acked_reads += 1;
             }
-            Outcome::Refused(e) => {
+            Reply::Refused { answer: e, .. } => {
                 r.read_in_flight = true;
                 r.failure = Some(format!("list refused: {e}"));
                 break;
             }
-            Outcome::Lost(e) => {
+            Reply::Lost(e) => {
                 r.read_in_flight = true;
                 r.sent_before_kill = before;
                 if !shared.killed.load(Ordering::SeqCst) {
@@ -448,14 +258,15 @@ async fn reader(shared: Arc<Shared>, token: String, user: String, cases: usize) 
 // ------------------------------------------------------------------------------------------------
 
 async fn crash_and_recover(label: &str, dir: &Path, database_url: &str) {
-    let client = reqwest::Client::builder()
-        .timeout(REQUEST_WAIT)
-        .build()
-        .expect("http client");
-    let mut hub = Hub::start(dir, database_url, "first").await;
+    let client = support::http_client(REQUEST_WAIT);
+    let mut hub = HARNESS
+        .start(dir, database_url, "the hub (first)", "hub-first.log")
+        .await;
 
     // Setup through the public surface: an ente, its coordinators, one case per updater.
-    let admin = token(dir, None, "PLATFORM_ADMIN", "crash-admin").await;
+    let admin = HARNESS
+        .token(dir, None, "PLATFORM_ADMIN", "crash-admin")
+        .await;
     let agency = ok(
         &client,
         &hub.url,
@@ -467,7 +278,9 @@ async fn crash_and_recover(label: &str, dir: &Path, database_url: &str) {
         .as_str()
         .expect("agency id")
         .to_string();
-    let setup = token(dir, Some(&agency), "COORDINATOR", "crash-setup").await;
+    let setup = HARNESS
+        .token(dir, Some(&agency), "COORDINATOR", "crash-setup")
+        .await;
     let mut cases = Vec::new();
     for index in 0..UPDATERS {
         let data = ok(
@@ -509,13 +322,17 @@ async fn crash_and_recover(label: &str, dir: &Path, database_url: &str) {
     let mut updaters = Vec::new();
     for case in &cases {
         let user = format!("crash-updater-{}", case.index);
-        let t = token(dir, Some(&agency), "COORDINATOR", &user).await;
+        let t = HARNESS
+            .token(dir, Some(&agency), "COORDINATOR", &user)
+            .await;
         updaters.push(tokio::spawn(updater(shared.clone(), t, user, case.clone())));
     }
     let mut readers = Vec::new();
     for j in 0..READERS {
         let user = format!("crash-reader-{j}");
-        let t = token(dir, Some(&agency), "COORDINATOR", &user).await;
+        let t = HARNESS
+            .token(dir, Some(&agency), "COORDINATOR", &user)
+            .await;
         readers.push(tokio::spawn(reader(shared.clone(), t, user, UPDATERS)));
     }
     let waited = tokio::time::timeout(BURST_WAIT, async {
@@ -554,11 +371,17 @@ async fn crash_and_recover(label: &str, dir: &Path, database_url: &str) {
     );
 
     // The log chain holds on the database exactly as the crash left it.
-    let verified_after_crash = audit_verify(dir, database_url, "right after the crash").await;
+    let verified_after_crash = HARNESS
+        .audit_verify(dir, database_url, "right after the crash")
+        .await;
 
     // Restart on the same database and look at every case.
-    let hub2 = Hub::start(dir, database_url, "second").await;
-    let checker = token(dir, Some(&agency), "COORDINATOR", "crash-checker").await;
+    let hub2 = HARNESS
+        .start(dir, database_url, "the hub (second)", "hub-second.log")
+        .await;
+    let checker = HARNESS
+        .token(dir, Some(&agency), "COORDINATOR", "crash-checker")
+        .await;
     let mut problems = Vec::new();
     let mut updates_in_flight = 0;
     let mut in_flight_applied = 0;
@@ -719,102 +542,27 @@ async fn crash_and_recover(label: &str, dir: &Path, database_url: &str) {
     );
 
     // The whole chain once more, now with the checks' entries.
-    let verified = audit_verify(dir, database_url, "at the end").await;
+    let verified = HARNESS.audit_verify(dir, database_url, "at the end").await;
     println!("{label}: at the end: {verified}");
-}
-
-// ------------------------------------------------------------------------------------------------
-// Where the databases live, and their cleanup (also when the test fails).
-// ------------------------------------------------------------------------------------------------
-
-struct WorkDir(PathBuf);
-
-impl WorkDir {
-    fn new(name: &str) -> WorkDir {
-        let dir = std::env::temp_dir().join(format!(
-            "raccordo-crash-{name}-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        WorkDir(dir)
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "kept {} (database and hub logs) for a look",
-                self.0.display()
-            );
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-/// A PostgreSQL database created for the run and dropped when this goes.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Its own thread and runtime: this may run while a test's runtime is unwinding.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(admin) = Database::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                    admin.close().await.ok();
-                }
-            });
-        })
-        .join();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_survives_sigkill_mid_burst() {
-    let dir = WorkDir::new("sqlite");
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("raccordo.db").display());
-    crash_and_recover("SQLite", &dir.0, &url).await;
+    let dir = WorkDir::new("crash-sqlite", "database and hub logs");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("raccordo.db").display()
+    );
+    crash_and_recover("SQLite", dir.path(), &url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_survives_sigkill_mid_burst() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL crash test is skipped");
+    let Some(db) = PgDatabase::create("the PostgreSQL crash test").await else {
         return;
     };
-    let name = format!("raccordo_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url)
-        .await
-        .expect("PostgreSQL answers at TEST_DATABASE_URL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create the test database");
-    admin.close().await.ok();
-    let db = PgDatabase {
-        admin_url: admin_url.clone(),
-        name: name.clone(),
-    };
-    let url = match admin_url.rfind('/') {
-        Some(i) => format!("{}/{}", &admin_url[..i], name),
-        None => panic!("TEST_DATABASE_URL must end with /DATABASE"),
-    };
-    let dir = WorkDir::new("postgres");
-    crash_and_recover("PostgreSQL", &dir.0, &url).await;
+    let dir = WorkDir::new("crash-postgres", "database and hub logs");
+    crash_and_recover("PostgreSQL", dir.path(), &db.url).await;
     drop(dir);
     drop(db);
 }

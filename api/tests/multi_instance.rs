@@ -26,13 +26,9 @@
 
 #![cfg(unix)]
 
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-    process::Stdio,
-    sync::Arc,
-    time::Duration,
-};
+mod support;
+
+use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
 use raccordo_api::audit::GENESIS;
 use raccordo_migrations::{Migrator, MigratorTrait};
@@ -41,14 +37,8 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde_json::{json, Value};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader, Lines},
-    process::{Child, ChildStdout, Command},
-    sync::Barrier,
-};
-
-const BIN: &str = env!("CARGO_BIN_EXE_raccordo");
-const SECRET: &str = "multi-instance-test-secret-not-for-production";
+use support::{ok, Harness, Hub, PgDatabase, Reply, Starting, WorkDir};
+use tokio::sync::Barrier;
 
 /// Hub processes on the one database.
 const INSTANCES: usize = 3;
@@ -72,168 +62,26 @@ const START_WAIT: Duration = Duration::from_secs(300);
 const REQUEST_WAIT: Duration = Duration::from_secs(120);
 const STATE_WAIT: Duration = Duration::from_secs(180);
 
-// ------------------------------------------------------------------------------------------------
-// The hubs, as child processes killed whenever their guard goes (even when the test fails).
-// ------------------------------------------------------------------------------------------------
-
-/// A hub process that has not yet said where it listens.
-struct Starting {
-    name: String,
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    log: PathBuf,
-}
-
-/// A hub process that listens.
-struct Hub {
-    name: String,
-    child: Child,
-    base: String,
-    url: String,
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        // SIGKILL; a no-op when it already exited. `kill_on_drop` is the second belt.
-        let _ = self.child.start_kill();
-    }
-}
-
-/// A command of the `raccordo` binary without any hub setting from the environment.
-fn raccordo_command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .env_remove("DATABASE_URL");
-    for (key, _) in std::env::vars() {
-        if key.starts_with("RACCORDO_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
-}
-
-fn spawn_hub(dir: &Path, database_url: &str, name: &str) -> Starting {
-    let log = dir.join(format!("{name}.log"));
-    let stderr = std::fs::File::create(&log).expect("hub log file");
-    let mut child = raccordo_command(dir)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            database_url,
-            "--jwt-secret",
-            SECRET,
-            // The test sends hundreds of requests with a few tokens: no throttle, and room for a
-            // slow machine (the hub's own timeout would be a timed assertion).
-            "--rate-limit-user",
-            "1000000",
-            "--rate-limit-agency",
-            "1000000",
-            "--request-timeout",
-            "120s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(stderr))
-        .spawn()
-        .expect("raccordo serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    Starting {
-        name: name.to_string(),
-        child,
-        lines: BufReader::new(stdout).lines(),
-        log,
-    }
-}
-
-impl Starting {
-    /// Panics, with the hub's log, if the process has already exited.
-    fn still_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            panic!(
-                "{} exited ({status}) while starting; its log:\n{log}",
-                self.name
-            );
-        }
-    }
-
-    /// Waits for the `listening on` line.
-    async fn ready(mut self) -> Hub {
-        let lines = &mut self.lines;
-        let address = tokio::time::timeout(START_WAIT, async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(a) = line.strip_prefix("listening on ") {
-                    return Some(a.trim().to_string());
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten();
-        let Some(base) = address else {
-            let _ = self.child.start_kill();
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            panic!(
-                "{} printed no `listening on` line; its log:\n{log}",
-                self.name
-            );
-        };
-        // Keep draining standard output so the hub never blocks on a full pipe.
-        let mut lines = self.lines;
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Hub {
-            name: self.name,
-            child: self.child,
-            url: format!("{base}/graphql"),
-            base,
-        }
-    }
-}
-
-/// Runs a short `raccordo` command; returns (success, stdout, stderr).
-async fn raccordo(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = tokio::time::timeout(START_WAIT, raccordo_command(dir).args(args).output())
-        .await
-        .expect("raccordo finishes")
-        .expect("raccordo runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn token(dir: &Path, agency: Option<&str>, role: &str, user: &str) -> String {
-    let mut args = vec![
-        "--jwt-secret",
-        SECRET,
-        "token",
-        "--role",
-        role,
-        "--user",
-        user,
-    ];
-    if let Some(a) = agency {
-        args.extend(["--agency", a]);
-    }
-    let (ok, out, err) = raccordo(dir, &args).await;
-    assert!(ok, "raccordo token failed: {err}");
-    out.trim().to_string()
-}
+/// How this test runs `raccordo`: every hub setting cleared from the environment.
+const HARNESS: Harness = Harness {
+    secret: "multi-instance-test-secret-not-for-production",
+    // The test sends hundreds of requests with a few tokens: no throttle, and room for a slow
+    // machine (the hub's own timeout would be a timed assertion).
+    serve_args: &[
+        "--rate-limit-user",
+        "1000000",
+        "--rate-limit-agency",
+        "1000000",
+        "--request-timeout",
+        "120s",
+    ],
+    start_wait: START_WAIT,
+};
 
 /// `raccordo audit verify`; returns the number of entries it found intact.
 async fn audit_verify(dir: &Path, database_url: &str, when: &str) -> i64 {
-    let (ok, out, err) = raccordo(dir, &["--database-url", database_url, "audit", "verify"]).await;
-    assert!(
-        ok,
-        "`raccordo audit verify` fails {when}:\nstdout: {out}\nstderr: {err}"
-    );
-    out.trim()
-        .strip_prefix("access log intact: ")
+    let out = HARNESS.audit_verify(dir, database_url, when).await;
+    out.strip_prefix("access log intact: ")
         .and_then(|rest| rest.strip_suffix(" entries"))
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("unexpected `audit verify` output {when}: {out}"))
@@ -254,44 +102,18 @@ enum Answer {
 }
 
 async fn gql(client: &reqwest::Client, url: &str, token: &str, query: &str, vars: Value) -> Answer {
-    let resp = match client
-        .post(url)
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": vars }))
-        .send()
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return Answer::Other(format!("no answer: {e:?}")),
-    };
-    let status = resp.status().as_u16();
-    let text = match resp.text().await {
-        Ok(t) => t,
-        Err(e) => return Answer::Other(format!("HTTP {status}, body cut: {e:?}")),
-    };
-    let Ok(body) = serde_json::from_str::<Value>(&text) else {
-        return Answer::Other(format!("HTTP {status}, not JSON: {text}"));
-    };
-    if status == 200 && body.get("errors").is_none() && !body["data"].is_null() {
-        return Answer::Ack(body["data"].clone());
-    }
-    let errors = body["errors"].as_array().cloned().unwrap_or_default();
-    if let [only] = errors.as_slice() {
-        if only["extensions"]["code"] == "CONFLICT" {
-            if let Some(current) = only["extensions"]["currentVersion"].as_i64() {
-                return Answer::Conflict(current);
+    match support::post(client, url, token, query, vars).await {
+        Reply::Data(data) => Answer::Ack(data),
+        Reply::Refused { errors, answer } => match errors.as_slice() {
+            [only] if only["extensions"]["code"] == "CONFLICT" => {
+                match only["extensions"]["currentVersion"].as_i64() {
+                    Some(current) => Answer::Conflict(current),
+                    None => Answer::Other(answer),
+                }
             }
-        }
-    }
-    Answer::Other(format!("HTTP {status}: {body}"))
-}
-
-/// For setup and checks: the request must succeed.
-async fn ok(client: &reqwest::Client, url: &str, token: &str, query: &str, vars: Value) -> Value {
-    match gql(client, url, token, query, vars).await {
-        Answer::Ack(data) => data,
-        Answer::Conflict(v) => panic!("CONFLICT (current version {v})\nquery: {query}"),
-        Answer::Other(e) => panic!("{e}\nquery: {query}"),
+            _ => Answer::Other(answer),
+        },
+        Reply::Lost(e) => Answer::Other(e),
     }
 }
 
@@ -549,10 +371,7 @@ async fn client_burst(
 // ------------------------------------------------------------------------------------------------
 
 async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
-    let client = reqwest::Client::builder()
-        .timeout(REQUEST_WAIT)
-        .build()
-        .expect("http client");
+    let client = support::http_client(REQUEST_WAIT);
     let db = connect(url).await;
 
     // ---- (a) Every instance migrates the empty database at start; the lock lets one do it. ----
@@ -563,7 +382,7 @@ async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
         .await
         .expect("take the migration lock");
     let mut starting: Vec<Starting> = (0..INSTANCES)
-        .map(|i| spawn_hub(dir, url, &format!("hub-{i}")))
+        .map(|i| HARNESS.spawn(dir, url, &format!("hub-{i}"), &format!("hub-{i}.log")))
         .collect();
     let waiting_sql = format!(
         "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
@@ -628,7 +447,9 @@ async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
             .is_empty(),
         "migrations are still pending after every instance started"
     );
-    let (ok_migrate, out, err) = raccordo(dir, &["--database-url", url, "migrate"]).await;
+    let (ok_migrate, out, err) = HARNESS
+        .raccordo(dir, &["--database-url", url, "migrate"])
+        .await;
     assert!(ok_migrate, "`raccordo migrate` fails:\n{out}\n{err}");
     assert_eq!(
         migration_rows(&db).await,
@@ -651,7 +472,7 @@ async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
     }
 
     // ---- Setup through the public API, spread over the instances. ----
-    let admin = token(dir, None, "PLATFORM_ADMIN", "mi-admin").await;
+    let admin = HARNESS.token(dir, None, "PLATFORM_ADMIN", "mi-admin").await;
     let agency = ok(
         &client,
         &hubs[0].url,
@@ -663,7 +484,9 @@ async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
         .as_str()
         .expect("agency id")
         .to_string();
-    let setup = token(dir, Some(&agency), "COORDINATOR", "mi-setup").await;
+    let setup = HARNESS
+        .token(dir, Some(&agency), "COORDINATOR", "mi-setup")
+        .await;
     let mut cases = Vec::new();
     for index in 0..CASES {
         let d = ok(
@@ -694,7 +517,9 @@ async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
     for (i, hub) in hubs.iter().enumerate() {
         for j in 0..CLIENTS_PER_INSTANCE {
             let user = format!("mi-client-{i}-{j}");
-            let t = token(dir, Some(&agency), "COORDINATOR", &user).await;
+            let t = HARNESS
+                .token(dir, Some(&agency), "COORDINATOR", &user)
+                .await;
             tokens.push(t.clone());
             tasks.push(tokio::spawn(client_burst(
                 client.clone(),
@@ -985,87 +810,14 @@ async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
     drop(hubs);
 }
 
-// ------------------------------------------------------------------------------------------------
-// Where the database and the logs live, and their cleanup (also when the test fails).
-// ------------------------------------------------------------------------------------------------
-
-struct WorkDir(PathBuf);
-
-impl WorkDir {
-    fn new() -> WorkDir {
-        let dir =
-            std::env::temp_dir().join(format!("raccordo-multi-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        WorkDir(dir)
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("kept {} (hub logs) for a look", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-/// A PostgreSQL database created for the run and dropped when this goes.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Its own thread and runtime: this may run while a test's runtime is unwinding.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(admin) = Database::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                    admin.close().await.ok();
-                }
-            });
-        })
-        .join();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_share_one_postgres_database() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("TEST_DATABASE_URL is not set: the multi-instance test is skipped");
+    let Some(db) = PgDatabase::create("the multi-instance test").await else {
         return;
     };
-    let name = format!("raccordo_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url)
-        .await
-        .expect("PostgreSQL answers at TEST_DATABASE_URL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create the test database");
-    admin.close().await.ok();
-    let db = PgDatabase {
-        admin_url: admin_url.clone(),
-        name: name.clone(),
-    };
-    let url = match admin_url.rfind('/') {
-        Some(i) => format!("{}/{}", &admin_url[..i], name),
-        None => panic!("TEST_DATABASE_URL must end with /DATABASE"),
-    };
-    eprintln!("multi-instance test on database {name}");
-    let dir = WorkDir::new();
-    scenario(&dir.0, &admin_url, &name, &url).await;
+    eprintln!("multi-instance test on database {}", db.name);
+    let dir = WorkDir::new("multi", "hub logs");
+    scenario(dir.path(), &db.admin_url, &db.name, &db.url).await;
     drop(dir);
     drop(db);
 }
