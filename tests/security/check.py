@@ -896,6 +896,24 @@ def main():
                 if run["output"] is not None:
                     recovered = names_of_recovered(run["output"], full)
                     entry["recovered"] = {k: sorted(v) for k, v in recovered.items()}
+                    if hidden is not None:
+                        # Whatever the oracle: no type outside the view, and of the hidden fields
+                        # only those of visible types, which ACCESS.md section 4 makes valid (null).
+                        hidden_types, hidden_fields = set(hidden["types"]), set(hidden["fields"])
+                        got_types = sorted(recovered["types"] & hidden_types)
+                        got_fields = sorted(recovered["fields"] & hidden_fields)
+                        of_hidden_types = [f for f in got_fields if f.split(".")[0] in hidden_types]
+                        entry["hidden_recovered"] = {
+                            "types": got_types,
+                            "types_hidden": len(hidden_types),
+                            "fields": got_fields,
+                            "fields_hidden": len(hidden_fields),
+                            "fields_of_hidden_types": of_hidden_types,
+                        }
+                        if got_types or of_hidden_types:
+                            problems.append(
+                                f"recovered {len(got_types)} type(s) outside the view and {len(of_hidden_types)} field(s) of such types"
+                            )
                     if sdl is not None:
                         oracle = names_of_sdl(sdl)
                         entry["comparison"] = compare(recovered, oracle, full)
@@ -1000,6 +1018,13 @@ def finish(summary, failed, report_dir, hub, workdir, args):
             )
             for e in c.get("named_hidden") or []:
                 print(f"    {short(e['message'], 300)}  <- {short(e['query'], 200)}")
+        hr = c.get("hidden_recovered")
+        if hr:
+            print(
+                f"  recovered of what is outside the view: {len(hr['types'])} of {hr['types_hidden']} types, "
+                f"{len(hr['fields'])} of {hr['fields_hidden']} fields ({len(hr['fields_of_hidden_types'])} of hidden types; "
+                f"the others are fields of visible types, valid and null by ACCESS.md section 4)"
+            )
         comp = c.get("comparison")
         if comp:
             for kind in ("types", "fields", "args"):

@@ -35,8 +35,9 @@ Two more adaptations:
 
 Every message the hub sends is also checked, before any translation, for names the caller may
 never learn: CLAIRVOYANCE_HIDDEN names a JSON file {"types": [...], "fields": ["Type.field", ...]}
-of the schema's names outside the caller's view (check.py writes it); a message quoting a hidden
-type, or a hidden field next to its type, is counted in "named_hidden" (the first few kept).
+of the schema's names outside the caller's view (check.py writes it); a message naming a hidden
+type as a type, or a hidden field with its type, is counted in "named_hidden" (the first few
+kept).
 
 Statistics (requests, limit answers, messages left untranslated, hidden names told) go to the
 JSON file named by CLAIRVOYANCE_STATS, for the report. Usage: the same arguments as the `clairvoyance` command.
@@ -84,12 +85,23 @@ HIDDEN_TYPES, HIDDEN_FIELDS = _hidden()
 
 
 def names_hidden(message):
-    """Whether a message quotes a hidden type (list and non-null marks taken off), or a hidden
-    field followed by its type (`Unknown field "f" on type "T"`)."""
-    quoted = [q.strip("[]!") for q in message.split('"')[1::2]]
-    return any(q in HIDDEN_TYPES for q in quoted) or any(
-        f"{b}.{a}" in HIDDEN_FIELDS for a, b in zip(quoted, quoted[1:])
-    )
+    """Whether a message names a hidden type where it speaks of a type (`type "T"`, list and
+    non-null marks taken off), or a hidden field with the type it belongs to (`field "f" on type
+    "T"`): the same reading as the hub's (api/src/graphql/view/mod.rs). A quoted word in another
+    role is the caller's own (`Unknown field "CaseNote" on type "Query"`)."""
+    parts = message.split('"')
+    role = lambda i, word: parts[i - 1].rstrip().lower().endswith(word)
+    for i in range(1, len(parts) - 1, 2):
+        name = parts[i].strip("[]!")
+        if role(i, "type"):
+            if name in HIDDEN_TYPES:
+                return True
+        elif role(i, "field") and i + 2 < len(parts) - 1 and role(i + 2, "type"):
+            if f"{parts[i + 2].strip('[]!')}.{name}" in HIDDEN_FIELDS:
+                return True
+    return False
+
+
 # Wordings clairvoyance already reads, or that carry nothing about names.
 KNOWN = (
     "Cannot query field",

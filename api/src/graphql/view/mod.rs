@@ -321,22 +321,38 @@ impl Views {
         }
     }
 
-    /// Whether a message quotes a hidden type, or a hidden field next to its type
-    /// (`Unknown field "x" on type "T"`, `Field "f" of type ...` after `on type "T"`).
+    /// Whether a message names a hidden type where it speaks of a type (`type "T"`, list and
+    /// non-null marks taken off), or a hidden field with the type it belongs to (`field "f" on
+    /// type "T"`, `field "f" of type "T"`). A quoted word in another role is the caller's own
+    /// (`Unknown field "CaseNote" on type "Query"`: a field name that does not exist), and
+    /// rewording it would tell the caller that the word is a hidden name.
     fn names_hidden(&self, view: &SchemaView, message: &str) -> bool {
-        // Quoted names, with list and non-null marks taken off (`"[CaseNote!]!"`).
-        let quoted: Vec<&str> = message
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(|q| q.trim_matches(|c| c == '[' || c == ']' || c == '!'))
-            .collect();
-        let hidden_type = |name: &str| self.map.get(name).is_some() && !view.has_type(name);
-        quoted.iter().any(|q| hidden_type(q))
-            || quoted.windows(2).any(|w| {
-                self.map.get(w[1]).is_some_and(|t| t.field(w[0]).is_some())
-                    && !view.has_field(w[1], w[0])
-            })
+        // Quoted words sit at the odd indexes; the text before each one tells its role.
+        let parts: Vec<&str> = message.split('"').collect();
+        let bare = |q: &str| {
+            q.trim_matches(|c| c == '[' || c == ']' || c == '!')
+                .to_string()
+        };
+        let role_is =
+            |i: usize, word: &str| parts[i - 1].trim_end().to_ascii_lowercase().ends_with(word);
+        // An odd index whose closing quote exists (the last part is text after it).
+        let quoted = (1..parts.len().saturating_sub(1)).step_by(2);
+        quoted.into_iter().any(|i| {
+            let name = bare(parts[i]);
+            if role_is(i, "type") {
+                return self.map.get(&name).is_some() && !view.has_type(&name);
+            }
+            let j = i + 2;
+            if role_is(i, "field") && j < parts.len() - 1 && role_is(j, "type") {
+                let owner = bare(parts[j]);
+                return self
+                    .map
+                    .get(&owner)
+                    .is_some_and(|t| t.field(&name).is_some())
+                    && !view.has_field(&owner, &name);
+            }
+            false
+        })
     }
 
     /// A caller's view as SDL, as `raccordo schema --viewer` prints it.
@@ -423,6 +439,10 @@ mod tests {
             r#"Unknown field "bogus" on type "Case""#,
             r#"Unknown type "Bogus""#,
             r#"Unknown argument "x" on field "code" of type "Case""#,
+            // The caller's own word, in the place of a field: rewording it would tell that it
+            // is a hidden type's name.
+            r#"Unknown field "CaseNote" on type "Query""#,
+            r#"Unknown field "healthNotes" on type "Query""#,
         ];
         for (message, hidden) in hidden_from_questura
             .iter()
