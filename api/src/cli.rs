@@ -83,6 +83,38 @@ pub enum Command {
     /// period, computed from the rows. Exact counts, as the project's coordination sees them:
     /// an operator's tool for the coordination's own use.
     Report(ReportArgs),
+    /// Network statistics releases (ACCESS.md §7).
+    Statistics {
+        #[command(subcommand)]
+        action: StatisticsAction,
+    },
+}
+
+/// Statistics commands.
+#[derive(Debug, Subcommand)]
+pub enum StatisticsAction {
+    /// Publishes the release of a closed period (or prints it, when already published): the
+    /// same frozen release every partner reads.
+    Release {
+        /// `2023` (a year), `2023-Q2` (a quarter) or `2023-06` (a month).
+        #[arg(long)]
+        period: String,
+        /// A province (sigla); the whole hub when left out.
+        #[arg(long)]
+        province: Option<String>,
+        /// Markdown tables or JSON.
+        #[arg(long, value_enum, default_value_t = ReleaseFormat::Markdown)]
+        format: ReleaseFormat,
+    },
+}
+
+/// How `raccordo statistics release` prints a release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReleaseFormat {
+    /// Markdown tables.
+    Markdown,
+    /// JSON, as stored.
+    Json,
 }
 
 /// What `raccordo report` computes and where it writes it.

@@ -17,6 +17,7 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod limits;
+pub mod releases;
 pub mod report;
 mod server;
 pub mod state;

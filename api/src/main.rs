@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use raccordo_api::{
     audit, auth,
-    cli::{AuditAction, Cli, Command, PolicyAction},
+    cli::{AuditAction, Cli, Command, PolicyAction, StatisticsAction},
     config::Settings,
     demo,
     error::ApiError,
-    graphql, import, load_policy, prepare, report, start,
+    graphql, import, load_policy, prepare, releases, report, start,
 };
 use raccordo_policies::UserRole;
 
@@ -182,6 +182,21 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
         Command::Import { what } => import::command::import_command(&settings, what).await,
         Command::Export { what } => import::command::export_command(&settings, what).await,
         Command::Report(args) => report::command::report_command(&settings, args).await,
+        Command::Statistics {
+            action:
+                StatisticsAction::Release {
+                    period,
+                    province,
+                    format,
+                },
+        } => {
+            let state = prepare(&settings).await?;
+            let text =
+                releases::command::release_command(&state, &period, province.as_deref(), format)
+                    .await?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

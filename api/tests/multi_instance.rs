@@ -17,6 +17,8 @@
 //! - **Optimistic concurrency across instances.** A version read through one instance and
 //!   spent through another is stale for the first (`CONFLICT` with `extensions.currentVersion`);
 //!   the same version sent at once to every instance by many clients wins exactly once.
+//! - **One release.** Every client of every instance asks for the same statistics release at
+//!   once: one row is stored, and every answer is identical (ACCESS.md §7.4).
 //! - **Readiness.** `/readyz` is 200 on every instance; once the database refuses connections
 //!   (`ALLOW_CONNECTIONS false` and its backends terminated) it is 503, and 200 again once the
 //!   database is back.
@@ -798,6 +800,42 @@ async fn scenario(dir: &Path, admin_url: &str, name: &str, url: &str) {
     }
     println!(
         "(d) /readyz 200 on {INSTANCES} instances, 503 while the database refused connections (a read meanwhile: {during_outage}), 200 again after"
+    );
+
+    // ---- (e) One statistics release, asked of every instance at once. ----
+    // Every client of every instance asks for the same closed period at the same moment: each
+    // instance may compute it, one stores it, and every answer is the stored one.
+    let barrier = Arc::new(Barrier::new(INSTANCES * CLIENTS_PER_INSTANCE));
+    let asks = (0..INSTANCES * CLIENTS_PER_INSTANCE).map(|i| {
+        let (client, barrier) = (client.clone(), barrier.clone());
+        let url = hubs[i / CLIENTS_PER_INSTANCE].url.clone();
+        let token = tokens[i].clone();
+        async move {
+            barrier.wait().await;
+            ok(
+                &client,
+                &url,
+                &token,
+                "{ statisticsRelease(period: \"2023-01\") { id publishedAt tables { subject groupBy cells { keys count } } } }",
+                json!({}),
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(asks).await;
+    for a in &answers {
+        assert_eq!(a, &answers[0], "two instances served different releases");
+    }
+    let release_db = connect(url).await;
+    assert_eq!(
+        scalar(&release_db, "SELECT count(*) FROM statistics_releases").await,
+        1,
+        "one release stored"
+    );
+    release_db.close().await.ok();
+    println!(
+        "(e) {} clients on {INSTANCES} instances asked for one release at once: one stored, every answer identical",
+        answers.len()
     );
 
     // ---- The whole chain at the end. ----

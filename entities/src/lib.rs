@@ -28,4 +28,5 @@ pub mod referral;
 pub mod referral_interview;
 pub mod share;
 pub mod shelter;
+pub mod statistics_release;
 pub mod transfer;

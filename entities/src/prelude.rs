@@ -20,4 +20,5 @@ pub use super::referral::Entity as Referral;
 pub use super::referral_interview::Entity as ReferralInterview;
 pub use super::share::Entity as Share;
 pub use super::shelter::Entity as Shelter;
+pub use super::statistics_release::Entity as StatisticsRelease;
 pub use super::transfer::Entity as Transfer;

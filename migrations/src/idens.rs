@@ -307,3 +307,17 @@ pub enum AccessLog {
     PrevHash,
     Hash,
 }
+
+#[derive(DeriveIden)]
+pub enum StatisticsReleases {
+    Table,
+    Id,
+    Period,
+    Population,
+    CutOff,
+    PublishedAt,
+    EpsilonPerTable,
+    Method,
+    PolicyVersion,
+    Tables,
+}

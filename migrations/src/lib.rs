@@ -8,6 +8,7 @@ mod idens;
 mod m20261126_000001_initial_schema;
 mod m20261126_000002_case_code_per_owner;
 mod m20261126_000003_lighter_access_log;
+mod m20261207_000001_statistics_releases;
 
 /// Runs the hub's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial_schema::Migration),
             Box::new(m20261126_000002_case_code_per_owner::Migration),
             Box::new(m20261126_000003_lighter_access_log::Migration),
+            Box::new(m20261207_000001_statistics_releases::Migration),
         ]
     }
 }

@@ -127,8 +127,9 @@ async fn contract(db: DatabaseConnection) {
         referral,
         referral_interview,
         access_log,
+        statistics_release,
     );
-    assert_eq!(TABLES.len(), 21);
+    assert_eq!(TABLES.len(), 22);
 
     // Microseconds: what PostgreSQL keeps.
     let now = Utc::now().trunc_subsecs(6);

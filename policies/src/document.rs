@@ -171,7 +171,8 @@ pub(crate) enum ReferralChange {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum StatsAccess {
     Exact,
-    Suppressed,
+    /// Answered only from the frozen, differentially private releases.
+    Release,
     Forbidden,
 }
 
@@ -295,6 +296,22 @@ pub(crate) struct StatisticsDoc {
     pub roles: List<UserRole>,
     pub anonymous: Spanned<StatsAccess>,
     pub kinds: OrderedMap<AgencyKind, Spanned<KindStatsDoc>>,
+    pub releases: ReleasesDoc,
+}
+
+/// `[statistics.releases]`: the shape and privacy parameters of network releases.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReleasesDoc {
+    pub grace_days: Spanned<i64>,
+    pub epsilon_per_table: Spanned<f64>,
+    pub epsilon_per_year: Spanned<f64>,
+    pub periods: List<Spanned<String>>,
+    pub exploitations_per_case: Spanned<i64>,
+    pub nationalities: List<Spanned<String>>,
+    pub provinces: List<Spanned<String>>,
+    pub case_tables: List<Spanned<Vec<String>>>,
+    pub referral_tables: List<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@ mod matrix;
 mod model;
 mod policy;
 mod reach;
+pub mod release;
 mod suppress;
 mod validate;
 pub use model::*;

@@ -314,10 +314,10 @@ fn statistics(p: &Policy, out: &mut String) -> std::fmt::Result {
     writeln!(out)?;
     writeln!(
         out,
-        "Suppressed answers hide every count from 1 to {} (k = {}), then hide more cells until no hidden \
-         count can be worked out from the others. Roles that get statistics: {}; other roles ({}) get none.",
-        p.stats_k.saturating_sub(1),
-        p.stats_k,
+        "Exact answers (`scope: MINE`) count only the rows the agency answers for: the cases it holds and \
+         the referrals sent to it, and the cases and referrals of the projects it coordinates; an agency \
+         that answers for no rows is refused. Every other answer comes from a release (below). Roles that \
+         get statistics: {}; other roles ({}) get none.",
         roles(p.stats_roles),
         roles(all_roles_mask() & !p.stats_roles)
     )?;
@@ -329,7 +329,7 @@ fn statistics(p: &Policy, out: &mut String) -> std::fmt::Result {
     writeln!(out, "| --- | --- | --- | --- |")?;
     let word = |a: StatsAccess| match a {
         StatsAccess::Exact => "exact",
-        StatsAccess::Suppressed => "suppressed",
+        StatsAccess::Release => "release",
         StatsAccess::Forbidden => "`FORBIDDEN`",
     };
     for kind in AgencyKind::ALL {
@@ -350,6 +350,59 @@ fn statistics(p: &Policy, out: &mut String) -> std::fmt::Result {
         "| anonymous | `FORBIDDEN` | {} | NETWORK |",
         word(p.stats_anonymous)
     )?;
+    writeln!(out)?;
+    releases(&p.release, out)
+}
+
+fn releases(r: &crate::release::ReleaseSpec, out: &mut String) -> std::fmt::Result {
+    writeln!(out, "### Network releases")?;
+    writeln!(out)?;
+    let periods: Vec<&str> = r.granularities.iter().map(|g| g.as_str()).collect();
+    writeln!(
+        out,
+        "A release covers one closed period ({}; closed {} days after its last day) for the whole hub or \
+         one province: the cases opened and the referrals received in it. It is computed once, stored, \
+         and served unchanged to every partner. Every count gets discrete Laplace noise (OpenDP); a \
+         negative count is shown as 0 and a count below {} as suppressed.",
+        periods.join(", "),
+        r.grace_days,
+        r.k
+    )?;
+    writeln!(out)?;
+    writeln!(out, "- ε per table: {}", r.epsilon_per_table)?;
+    writeln!(
+        out,
+        "- ε a person is exposed to in a year: {} (stated by the document; the tables below spend {})",
+        r.epsilon_per_year,
+        r.exposure_per_year()
+    )?;
+    writeln!(
+        out,
+        "- a case counts under at most {} exploitation types",
+        r.exploitations_per_case
+    )?;
+    writeln!(
+        out,
+        "- nationalities by name: {} (others: `OTHER`)",
+        r.nationalities.join(", ")
+    )?;
+    writeln!(
+        out,
+        "- provinces by name: {} (others: `OTHER`)",
+        r.provinces.join(", ")
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| subject | table | noise scale |")?;
+    writeln!(out, "| --- | --- | --- |")?;
+    for t in &r.tables {
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            t.subject.as_str(),
+            t.dimensions.join(" × "),
+            r.noise_scale(t)
+        )?;
+    }
     writeln!(out)?;
     Ok(())
 }

@@ -174,7 +174,8 @@ pub enum StatsScope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StatsGrant {
     pub scope: StatsScope,
-    /// `true`: exact counts. `false`: small counts suppressed with threshold `k`.
+    /// `true`: exact counts over the rows the viewer answers for. `false`: answered only from
+    /// the frozen, differentially private releases (ACCESS.md §7).
     pub exact: bool,
 }
 

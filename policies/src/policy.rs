@@ -116,6 +116,8 @@ pub struct Policy {
     pub(crate) stats_anonymous: StatsAccess,
     /// Indexed by `AgencyKind as usize`.
     pub(crate) stats_kinds: [KindStats; N_KINDS],
+    /// Network releases: shape and privacy parameters.
+    pub(crate) release: crate::release::ReleaseSpec,
     /// Indexed by `NetworkClass as usize`: mask over `NetworkViewer`.
     pub(crate) network: [Mask; N_NETWORK_CLASSES],
     /// type name -> field name -> class. Nested so a look-up by two `&str` allocates nothing.
@@ -323,6 +325,10 @@ impl Policy {
     pub fn suppression_k(&self) -> u64 {
         self.stats_k
     }
+    /// What the document fixes about network releases (ACCESS.md §7).
+    pub fn release_spec(&self) -> &crate::release::ReleaseSpec {
+        &self.release
+    }
     /// Whether a viewer may read a network field of this class. `viewer` None is anonymous;
     /// `is_owner` says whether the viewer's agency owns the object (a shelter).
     pub fn may_read_network(
@@ -392,6 +398,10 @@ impl Policy {
                 .agency_kind
                 .is_some_and(|k| self.may_request_referral(k))
     }
+    /// Whether an agency of this kind holds cases (`[cases] holders`).
+    pub fn may_hold_cases(&self, kind: AgencyKind) -> bool {
+        self.case_holders & bit(kind) != 0
+    }
     /// Whether an agency of this kind may be the target of a referral (`[referrals] targets`).
     pub fn may_receive_referral(&self, kind: AgencyKind) -> bool {
         self.referral_targets & bit(kind) != 0
@@ -451,7 +461,7 @@ impl Policy {
 fn grant(scope: StatsScope, access: StatsAccess) -> Result<StatsGrant, ()> {
     match access {
         StatsAccess::Exact => Ok(StatsGrant { scope, exact: true }),
-        StatsAccess::Suppressed => Ok(StatsGrant {
+        StatsAccess::Release => Ok(StatsGrant {
             scope,
             exact: false,
         }),

@@ -484,6 +484,14 @@ impl Loader<'_> {
                     ),
                 ));
             }
+            if r.mine == StatsAccess::Release || r.network == StatsAccess::Exact {
+                return Err(self.at(
+                    row.span(),
+                    format!(
+                        "[statistics.kinds] {kind}: MINE is EXACT or FORBIDDEN, NETWORK is RELEASE or FORBIDDEN (network counts come only from releases)"
+                    ),
+                ));
+            }
             stats_kinds[*kind as usize] = KindStats {
                 mine: r.mine,
                 network: r.network,
@@ -497,6 +505,7 @@ impl Loader<'_> {
             &AgencyKind::ALL,
             "statistics.kinds",
         )?;
+        let release = self.releases(&doc.statistics.releases, stats_k)?;
 
         // --- network data
         let mut network: [Mask; N_NETWORK_CLASSES] = [0; N_NETWORK_CLASSES];
@@ -555,10 +564,165 @@ impl Loader<'_> {
             stats_roles,
             stats_anonymous,
             stats_kinds,
+            release,
             network,
             classes,
             field_list,
         })
+    }
+
+    /// Checks `[statistics.releases]`: positive privacy parameters, known dimensions, crossings of
+    /// two different ones, no table twice, valid category lists, and a stated yearly exposure no
+    /// lower than what the listed tables spend.
+    fn releases(
+        &self,
+        doc: &crate::document::ReleasesDoc,
+        k: u64,
+    ) -> Result<crate::release::ReleaseSpec, PolicyError> {
+        use crate::release::{Granularity, ReleaseSpec, ReleaseSubject, TableSpec};
+        const WHAT: &str = "[statistics.releases]";
+        let grace = *doc.grace_days.get_ref();
+        let grace_days = u32::try_from(grace)
+            .ok()
+            .filter(|d| *d <= 366)
+            .ok_or_else(|| {
+                self.at(
+                    doc.grace_days.span(),
+                    format!("{WHAT} grace_days = {grace}: give a number of days from 0 to 366"),
+                )
+            })?;
+        let eps = *doc.epsilon_per_table.get_ref();
+        if !(eps.is_finite() && eps > 0.0 && eps <= 10.0) {
+            return Err(self.at(
+                doc.epsilon_per_table.span(),
+                format!("{WHAT} epsilon_per_table = {eps}: ε must be above 0 and at most 10"),
+            ));
+        }
+        let cap = *doc.exploitations_per_case.get_ref();
+        let exploitations_per_case = u32::try_from(cap)
+            .ok()
+            .filter(|c| (1..=8).contains(c))
+            .ok_or_else(|| {
+                self.at(
+                    doc.exploitations_per_case.span(),
+                    format!("{WHAT} exploitations_per_case = {cap}: give 1 to 8"),
+                )
+            })?;
+        let mut granularities = Vec::new();
+        for name in doc.periods.get_ref() {
+            let g: Granularity = name.get_ref().parse().map_err(|_| {
+                self.at(
+                    name.span(),
+                    format!(
+                        "{WHAT} periods: unknown period `{}`, expected MONTH, QUARTER or YEAR",
+                        name.get_ref()
+                    ),
+                )
+            })?;
+            if granularities.contains(&g) {
+                return Err(self.at(
+                    name.span(),
+                    format!("{WHAT} periods: {} is listed twice", g.as_str()),
+                ));
+            }
+            granularities.push(g);
+        }
+        if granularities.is_empty() {
+            return Err(self.at(
+                doc.periods.span(),
+                format!("{WHAT} periods: list at least one"),
+            ));
+        }
+        let codes = |list: &List<toml::Spanned<String>>, len: usize, what: &str| {
+            let mut out: Vec<String> = Vec::new();
+            for v in list.get_ref() {
+                let code = v.get_ref();
+                let ok = code.len() == len && code.bytes().all(|b| b.is_ascii_uppercase());
+                if !ok || out.contains(code) {
+                    return Err(self.at(
+                        v.span(),
+                        format!("{WHAT} {what}: `{code}` is not a {len}-letter upper-case code, or is listed twice"),
+                    ));
+                }
+                out.push(code.clone());
+            }
+            Ok(out)
+        };
+        let nationalities = codes(&doc.nationalities, 2, "nationalities")?;
+        let provinces = codes(&doc.provinces, 2, "provinces")?;
+        let mut tables: Vec<TableSpec> = Vec::new();
+        for (subject, list) in [
+            (ReleaseSubject::Cases, &doc.case_tables),
+            (ReleaseSubject::Referrals, &doc.referral_tables),
+        ] {
+            for t in list.get_ref() {
+                let dims = t.get_ref();
+                let known = dims
+                    .iter()
+                    .all(|d| subject.dimensions().contains(&d.as_str()));
+                let shape = matches!(dims.len(), 1 | 2) && !(dims.len() == 2 && dims[0] == dims[1]);
+                if !known || !shape {
+                    return Err(self.at(
+                        t.span(),
+                        format!(
+                            "{WHAT} {} tables: {dims:?} must be one dimension or two different ones among {:?}",
+                            subject.as_str(),
+                            subject.dimensions()
+                        ),
+                    ));
+                }
+                let spec = TableSpec {
+                    subject,
+                    dimensions: dims.clone(),
+                };
+                let views: Vec<&str> = dims.iter().map(String::as_str).collect();
+                if tables.iter().any(|x| {
+                    x.subject == subject
+                        && x.dimensions.len() == dims.len()
+                        && (x.dimensions == *dims
+                            || x.dimensions
+                                .iter()
+                                .rev()
+                                .map(String::as_str)
+                                .eq(views.iter().copied()))
+                }) {
+                    return Err(self.at(
+                        t.span(),
+                        format!("{WHAT}: the table {dims:?} is listed twice"),
+                    ));
+                }
+                tables.push(spec);
+            }
+        }
+        if tables.is_empty() {
+            return Err(self.at(
+                doc.case_tables.span(),
+                format!("{WHAT}: list at least one table"),
+            ));
+        }
+        let spec = ReleaseSpec {
+            grace_days,
+            epsilon_per_table: eps,
+            epsilon_per_year: *doc.epsilon_per_year.get_ref(),
+            granularities,
+            tables,
+            nationalities,
+            provinces,
+            exploitations_per_case,
+            k,
+        };
+        let spent = spec.exposure_per_year();
+        let stated = spec.epsilon_per_year;
+        // A little slack for the decimal the document writes the figure with.
+        if !(stated.is_finite() && stated + 1e-9 >= spent) {
+            return Err(self.at(
+                doc.epsilon_per_year.span(),
+                format!(
+                    "{WHAT} epsilon_per_year = {stated}: the releases listed expose a person's data to ε = {spent} a year; state at least that"
+                ),
+            ));
+        }
+        Ok(spec)
     }
 
     /// Checks the `[fields.T]` tables and indexes them.

@@ -9,7 +9,7 @@ use raccordo_policies::*;
 #[test]
 fn default_document_loads_with_its_version() {
     let p = policy();
-    assert_eq!(p.version(), "2026-11-26.1");
+    assert_eq!(p.version(), "2026-12-07.1");
     assert!(p.title().is_some());
     assert_eq!(p.suppression_k(), 3);
     assert_eq!(p.emergency_max_hours(), 72);
@@ -387,13 +387,15 @@ fn matrix_is_deterministic_and_has_every_section() {
     ] {
         assert!(m.contains(section), "{section}");
     }
-    assert!(m.contains("2026-11-26.1"));
+    assert!(m.contains("2026-12-07.1"));
     assert!(m.contains("| `LOCATION` | `shelter` | yes | – | – | – | – | – |"));
     assert!(m.contains("| `NOTES` | `notes` | all notes | notes its own agency wrote"));
     assert!(m.contains(
         "| `JUDICIAL_COOPERATION` | a share | `FORZE_ORDINE`, `PROCURA` | JUDICIAL | allowed |"
     ));
-    assert!(m.contains("| `ENTE_ANTITRATTA` | exact | suppressed | MINE |"));
+    assert!(m.contains("| `ENTE_ANTITRATTA` | exact | release | MINE |"));
+    assert!(m.contains("ε per table: 0.25"));
+    assert!(m.contains("ε a person is exposed to in a year: 28.5"));
     assert!(m.contains("| PERMIT | – | `permitCurrent`, `permitExpiresOn` |"));
 }
 
@@ -490,7 +492,7 @@ fn unknown_names_name_their_line() {
         ),
         // statistics access
         (
-            "PREFETTURA = { mine = \"FORBIDDEN\"",
+            "PREFETTURA = { mine = \"EXACT\"",
             "PREFETTURA = { mine = \"NEVER\"",
             "NEVER",
         ),
@@ -531,32 +533,196 @@ fn contradictions_are_refused() {
         ("k = 3", "k = 0", "at least 2"),
         ("k = 3", "k = -4", "at least 2"),
         ("max_hours = 72", "max_hours = 0", "at least 1"),
-        ("classes = [\"BASE\", \"IDENTITY\", \"LEGAL\"]", "classes = [\"BASE\", \"IDENTITY\", \"LEGAL\", \"NOTES\"]", "NOTES"),
-        ("classes = [\"BASE\", \"IDENTITY\", \"LEGAL\"]", "classes = [\"IDENTITY\", \"LEGAL\"]", "BASE"),
-        ("classes = [\"BASE\", \"IDENTITY\", \"LEGAL\"]", "classes = [\"BASE\", \"IDENTITY\", \"LEGAL\", \"LEGAL\"]", "twice"),
-        ("fields = [\"permitCurrent\", \"permitExpiresOn\"]", "fields = [\"permitCurrent\", \"permitExpires\"]", "permitExpires"),
-        ("fields = [\"permitCurrent\", \"permitExpiresOn\"]", "fields = [\"permitCurrent\", \"healthNotes\"]", "not readable"),
-        ("actions = [\"ADD_NOTE\"]\nclasses = [\"GBV\"]", "actions = [\"ADD_NOTE\"]\nclasses = [\"HEALTH\"]", "not readable"),
-        ("actions = [\"DECIDE_TRANSFER\"]", "actions = [\"DECIDE_TRANSFER\", \"ADD_NOTE\"]", "ADD_NOTE"),
-        ("rows = [\"OPERATOR\", \"COORDINATOR\"]", "rows = [\"OPERATOR\"]", "rows"),
-        ("administer = [\"PLATFORM_ADMIN\"]", "administer = [\"PLATFORM_ADMIN\", \"OPERATOR\"]", "administer"),
-        ("roles = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\"]", "roles = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\", \"PLATFORM_ADMIN\"]", "administer"),
-        ("anonymous = \"FORBIDDEN\"", "anonymous = \"EXACT\"", "EXACT"),
-        ("PREFETTURA = { mine = \"FORBIDDEN\", network = \"SUPPRESSED\", default = \"NETWORK\" }", "PREFETTURA = { mine = \"FORBIDDEN\", network = \"SUPPRESSED\", default = \"MINE\" }", "default"),
-        ("relationship = \"PERMIT\"", "relationship = \"OWNER\"", "OWNER"),
-        ("relationship = \"PERMIT\"", "relationship = \"JOINT\"", "already"),
-        ("law_enforcement = [\"FORZE_ORDINE\", \"PROCURA\"]", "law_enforcement = [\"FORZE_ORDINE\", \"FORZE_ORDINE\"]", "twice"),
-        ("  \"NUMERO_VERDE\",             # the national", "  # \"NUMERO_VERDE\",             # the national", "NUMERO_VERDE"),
-        ("all = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\", \"PLATFORM_ADMIN\"]", "all = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\"]", "PLATFORM_ADMIN"),
-        ("PARTNER = [\"PARTNER\", \"OWNER\"]", "PARTNER = [\"PARTNER\"]", "OWNER must read"),
-        ("REQUESTER = [\"REFERRAL_CORE\", \"REFERRAL_SUBJECT\", \"REFERRAL_OUTCOME\"]", "REQUESTER = [\"REFERRAL_SUBJECT\"]", "REFERRAL_CORE"),
-        ("WORK = [\"TARGET\"]", "WORK = [\"TARGET\", \"OTHER\"]", "OTHER"),
-        ("READ_ACCESS_LOG = [\"COORDINATOR\"]", "READ_ACCESS_LOG = [\"ANALYST\"]", "[roles] act"),
+        (
+            "classes = [\"BASE\", \"IDENTITY\", \"LEGAL\"]",
+            "classes = [\"BASE\", \"IDENTITY\", \"LEGAL\", \"NOTES\"]",
+            "NOTES",
+        ),
+        (
+            "classes = [\"BASE\", \"IDENTITY\", \"LEGAL\"]",
+            "classes = [\"IDENTITY\", \"LEGAL\"]",
+            "BASE",
+        ),
+        (
+            "classes = [\"BASE\", \"IDENTITY\", \"LEGAL\"]",
+            "classes = [\"BASE\", \"IDENTITY\", \"LEGAL\", \"LEGAL\"]",
+            "twice",
+        ),
+        (
+            "fields = [\"permitCurrent\", \"permitExpiresOn\"]",
+            "fields = [\"permitCurrent\", \"permitExpires\"]",
+            "permitExpires",
+        ),
+        (
+            "fields = [\"permitCurrent\", \"permitExpiresOn\"]",
+            "fields = [\"permitCurrent\", \"healthNotes\"]",
+            "not readable",
+        ),
+        (
+            "actions = [\"ADD_NOTE\"]\nclasses = [\"GBV\"]",
+            "actions = [\"ADD_NOTE\"]\nclasses = [\"HEALTH\"]",
+            "not readable",
+        ),
+        (
+            "actions = [\"DECIDE_TRANSFER\"]",
+            "actions = [\"DECIDE_TRANSFER\", \"ADD_NOTE\"]",
+            "ADD_NOTE",
+        ),
+        (
+            "rows = [\"OPERATOR\", \"COORDINATOR\"]",
+            "rows = [\"OPERATOR\"]",
+            "rows",
+        ),
+        (
+            "administer = [\"PLATFORM_ADMIN\"]",
+            "administer = [\"PLATFORM_ADMIN\", \"OPERATOR\"]",
+            "administer",
+        ),
+        (
+            "roles = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\"]",
+            "roles = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\", \"PLATFORM_ADMIN\"]",
+            "administer",
+        ),
+        (
+            "anonymous = \"FORBIDDEN\"",
+            "anonymous = \"EXACT\"",
+            "EXACT",
+        ),
+        (
+            "PREFETTURA = { mine = \"EXACT\", network = \"RELEASE\", default = \"NETWORK\" }",
+            "PREFETTURA = { mine = \"FORBIDDEN\", network = \"RELEASE\", default = \"MINE\" }",
+            "default",
+        ),
+        (
+            "PREFETTURA = { mine = \"EXACT\", network = \"RELEASE\", default = \"NETWORK\" }",
+            "PREFETTURA = { mine = \"EXACT\", network = \"EXACT\", default = \"NETWORK\" }",
+            "only from releases",
+        ),
+        (
+            "PREFETTURA = { mine = \"EXACT\", network = \"RELEASE\", default = \"NETWORK\" }",
+            "PREFETTURA = { mine = \"RELEASE\", network = \"RELEASE\", default = \"NETWORK\" }",
+            "only from releases",
+        ),
+        ("epsilon_per_year = 28.5", "epsilon_per_year = 28.4", "28.5"),
+        (
+            "epsilon_per_table = 0.25",
+            "epsilon_per_table = 0",
+            "ε must be above 0",
+        ),
+        (
+            "epsilon_per_table = 0.25",
+            "epsilon_per_table = -1.0",
+            "ε must be above 0",
+        ),
+        ("grace_days = 30", "grace_days = -1", "grace_days"),
+        (
+            "exploitations_per_case = 2",
+            "exploitations_per_case = 0",
+            "exploitations_per_case",
+        ),
+        (
+            "periods = [\"MONTH\", \"QUARTER\", \"YEAR\"]",
+            "periods = [\"MONTH\", \"WEEK\"]",
+            "WEEK",
+        ),
+        (
+            "periods = [\"MONTH\", \"QUARTER\", \"YEAR\"]",
+            "periods = [\"MONTH\", \"MONTH\"]",
+            "twice",
+        ),
+        (
+            "periods = [\"MONTH\", \"QUARTER\", \"YEAR\"]",
+            "periods = []",
+            "at least one",
+        ),
+        (
+            "provinces = [\"BG\",",
+            "provinces = [\"Bergamo\",",
+            "Bergamo",
+        ),
+        (
+            "nationalities = [\"NG\",",
+            "nationalities = [\"NG\", \"NG\",",
+            "twice",
+        ),
+        (
+            "[\"NATIONALITY\", \"GENDER\"], [\"EXPLOITATION\", \"GENDER\"],",
+            "[\"NATIONALITY\", \"GENDER\"], [\"GENDER\", \"NATIONALITY\"],",
+            "listed twice",
+        ),
+        (
+            "[\"NATIONALITY\", \"GENDER\"], [\"EXPLOITATION\", \"GENDER\"],",
+            "[\"NATIONALITY\", \"NATIONALITY\"], [\"EXPLOITATION\", \"GENDER\"],",
+            "two different",
+        ),
+        (
+            "[\"REQUESTER_KIND\", \"OUTCOME\"], [\"TARGET\", \"STATUS\"],",
+            "[\"REQUESTER_KIND\", \"OUTCOME\"], [\"TARGET\", \"PHASE\"],",
+            "PHASE",
+        ),
+        (
+            "[\"REQUESTER_KIND\", \"OUTCOME\"], [\"TARGET\", \"STATUS\"],",
+            "[\"REQUESTER_KIND\", \"OUTCOME\"], [\"TARGET\", \"STATUS\", \"OUTCOME\"],",
+            "two different",
+        ),
+        (
+            "relationship = \"PERMIT\"",
+            "relationship = \"OWNER\"",
+            "OWNER",
+        ),
+        (
+            "relationship = \"PERMIT\"",
+            "relationship = \"JOINT\"",
+            "already",
+        ),
+        (
+            "law_enforcement = [\"FORZE_ORDINE\", \"PROCURA\"]",
+            "law_enforcement = [\"FORZE_ORDINE\", \"FORZE_ORDINE\"]",
+            "twice",
+        ),
+        (
+            "  \"NUMERO_VERDE\",             # the national",
+            "  # \"NUMERO_VERDE\",             # the national",
+            "NUMERO_VERDE",
+        ),
+        (
+            "all = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\", \"PLATFORM_ADMIN\"]",
+            "all = [\"OPERATOR\", \"COORDINATOR\", \"ANALYST\"]",
+            "PLATFORM_ADMIN",
+        ),
+        (
+            "PARTNER = [\"PARTNER\", \"OWNER\"]",
+            "PARTNER = [\"PARTNER\"]",
+            "OWNER must read",
+        ),
+        (
+            "REQUESTER = [\"REFERRAL_CORE\", \"REFERRAL_SUBJECT\", \"REFERRAL_OUTCOME\"]",
+            "REQUESTER = [\"REFERRAL_SUBJECT\"]",
+            "REFERRAL_CORE",
+        ),
+        (
+            "WORK = [\"TARGET\"]",
+            "WORK = [\"TARGET\", \"OTHER\"]",
+            "OTHER",
+        ),
+        (
+            "READ_ACCESS_LOG = [\"COORDINATOR\"]",
+            "READ_ACCESS_LOG = [\"ANALYST\"]",
+            "[roles] act",
+        ),
         ("roles = [\"COORDINATOR\"]", "roles = []", "empty"),
         ("holders = [\"ENTE_ANTITRATTA\"]", "holders = []", "holders"),
-        ("permitAtStart = \"LEGAL\"\npermitCurrent", "permitAtStart = \"REFERRAL_CORE\"\npermitCurrent", "case class"),
-        ("nationality = \"PROFILE\"\ngender = \"PROFILE\"\nexploitation", "nationality = \"BASE\"\ngender = \"PROFILE\"\nexploitation", "same class"),
-        ("version = \"2026-11-26.1\"", "version = \"  \"", "version"),
+        (
+            "permitAtStart = \"LEGAL\"\npermitCurrent",
+            "permitAtStart = \"REFERRAL_CORE\"\npermitCurrent",
+            "case class",
+        ),
+        (
+            "nationality = \"PROFILE\"\ngender = \"PROFILE\"\nexploitation",
+            "nationality = \"BASE\"\ngender = \"PROFILE\"\nexploitation",
+            "same class",
+        ),
+        ("version = \"2026-12-07.1\"", "version = \"  \"", "version"),
     ];
     for (from, to, needle) in cases {
         let (doc, line) = mutate(from, to);
@@ -613,7 +779,7 @@ fn missing_tables_are_refused() {
         assert!(err.contains(needle), "{header}: {err}");
     }
     let (doc, _) = mutate(
-        "COORDINAMENTO = { mine = \"EXACT\", network = \"SUPPRESSED\", default = \"MINE\" }\n",
+        "COORDINAMENTO = { mine = \"EXACT\", network = \"RELEASE\", default = \"MINE\" }\n",
         "",
     );
     assert!(load_err(&doc).contains("COORDINAMENTO"));

@@ -617,7 +617,7 @@ def template_for(path, root="query"):
 # The statistics entry points: ACCESS.md section 7 fixes the answer an anonymous caller gets there
 # (FORBIDDEN), and names them, so they answer differently from a made-up name by the protocol's
 # own rule (the hub's api/src/graphql/view/gate.rs, STATISTICS_ROOTS).
-PUBLISHED_ROOTS = {"caseStatistics", "referralStatistics", "indicators"}
+PUBLISHED_ROOTS = {"caseStatistics", "referralStatistics", "indicators", "referralQueue", "statisticsRelease", "statisticsReleases"}
 
 
 def differential_sweep(hub, token, full_sdl, oracle_sdl_text, words):

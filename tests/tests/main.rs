@@ -10,6 +10,7 @@ mod hardening;
 mod import;
 mod network;
 mod referrals;
+mod releases;
 mod sharing;
 mod statistics;
 mod workflows;

@@ -1,6 +1,6 @@
-//! Statistics from the rows (ACCESS.md §7): counts "as of" a date from the case history, a
-//! project's indicators, the report's tables, secondary suppression on a dataset made to need it,
-//! and the validation of statistics requests.
+//! Exact statistics from the rows (ACCESS.md §7): counts "as of" a date from the case history, a
+//! project's indicators, the report's tables, and the validation of statistics requests. Network
+//! answers (releases) are in `releases.rs`.
 
 use std::collections::BTreeMap;
 
@@ -317,8 +317,8 @@ async fn activity(hub: &TestHub, case: &str, owner: &str, kind: &str, started: &
     .await;
 }
 
-/// Exact for the coordination and the enti of the project, suppressed for the others, forbidden
-/// to the platform admin and anonymous callers; validation of the project and the period.
+/// Exact and project-wide for the project's coordinating agency, exact over its own rows for an
+/// ente of the project, refused to everyone else; validation of the project and the period.
 async fn indicators_of_the_demo(hub: TestHub) {
     assert!(seed_demo(&hub.hub.state.db).await.expect("the demo loads"));
     let db = &hub.hub.state.db;
@@ -397,7 +397,7 @@ async fn indicators_of_the_demo(hub: TestHub) {
         assert_eq!(exact[untracked]["achieved"], Value::Null, "{untracked}");
         assert_eq!(exact[untracked]["ratio"], Value::Null, "{untracked}");
     }
-    // The enti of the project see the same exact values.
+    // An ente of the project gets exact values over its own rows only.
     let ente = indicators_by_key(
         &hub.ok(
             &hub.token(Some(ENTE), UserRole::Analyst),
@@ -406,27 +406,44 @@ async fn indicators_of_the_demo(hub: TestHub) {
         )
         .await,
     );
-    assert_eq!(ente, exact, "an ente of the project gets exact values");
+    let own = db
+        .query_one(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT COUNT(*) AS n FROM cases WHERE project_id = '{PROJECT}' AND owner_id = '{ENTE}' \
+                 AND opened_on <= '{END}' AND (closed_on IS NULL OR closed_on >= '{START}')"
+            ),
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    let own: i64 = own.try_get("", "n").expect("n");
+    assert!(own > 0 && own < 77, "{own}");
+    assert_eq!(achieved(&ente, "persone_in_assistenza"), Some(own));
+    for (key, i) in &ente {
+        assert_eq!(i["suppressed"], false, "{key}");
+        assert!(
+            i["achieved"].as_i64() <= exact[key]["achieved"].as_i64(),
+            "{key}: an ente's own value never exceeds the project's"
+        );
+    }
+    assert!(
+        achieved(&ente, "identificate_protezione_internazionale")
+            < achieved(&exact, "identificate_protezione_internazionale"),
+        "other enti's referrals are not counted"
+    );
 
-    // A prefettura, and an ente outside the project: small values hidden.
+    // A prefettura that does not coordinate it, and an ente outside the project: refused
+    // (project-wide counts over others' rows come only from releases).
     for (who, agency) in [("prefettura", PREFETTURA), ("ente outside", ENTE_OUTSIDE)] {
-        let other = indicators_by_key(
-            &hub.ok(
-                &hub.token(Some(agency), UserRole::Operator),
+        let r = hub
+            .gql(
+                Some(&hub.token(Some(agency), UserRole::Operator)),
                 INDICATORS,
                 vars.clone(),
             )
-            .await,
-        );
-        assert_eq!(achieved(&other, "persone_in_assistenza"), Some(77), "{who}");
-        for key in ["alfabetizzazione", "nuovi_inserimenti_lavorativi"] {
-            assert_eq!(other[key]["achieved"], Value::Null, "{who} {key}");
-            assert_eq!(other[key]["ratio"], Value::Null, "{who} {key}");
-            assert_eq!(other[key]["suppressed"], true, "{who} {key}");
-        }
-        // Zero is not a small count to hide.
-        assert_eq!(achieved(&other, "borse_lavoro"), Some(0), "{who}");
-        assert_eq!(other["borse_lavoro"]["suppressed"], false, "{who}");
+            .await;
+        assert_eq!(code(&r).as_deref(), Some("FORBIDDEN"), "{who}: {r}");
     }
 
     // Nobody else.
@@ -557,101 +574,6 @@ async fn report_tables_equal_the_report(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(report_tables_equal_the_report);
-
-// =================================================================================================
-// Secondary suppression
-// =================================================================================================
-
-/// A two-dimension answer where one small cell sits in a row and a column with other cells: the
-/// row's and the column's smallest other cells are hidden too, until no group (row or column)
-/// has exactly one hidden cell.
-async fn secondary_suppression_in_two_dimensions(hub: TestHub) {
-    let ente = hub.agency("Ente Soglie", "ENTE_ANTITRATTA", "BG").await;
-    let prefettura = hub.agency("Prefettura Soglie", "PREFETTURA", "BG").await;
-    // gender × nationality: FEMALE NG 5, AL 4, MA 1; MALE NG 6, MA 7, AL 3.
-    let rows: [(&str, &str, usize); 6] = [
-        ("FEMALE", "NG", 5),
-        ("FEMALE", "AL", 4),
-        ("FEMALE", "MA", 1),
-        ("MALE", "NG", 6),
-        ("MALE", "MA", 7),
-        ("MALE", "AL", 3),
-    ];
-    let mut n = 0;
-    for (gender, nationality, count) in rows {
-        for _ in 0..count {
-            n += 1;
-            hub.case(
-                &ente,
-                &format!("SS-{n:02}"),
-                json!({ "gender": gender, "nationality": nationality }),
-            )
-            .await;
-        }
-    }
-    let t = hub.token(Some(&prefettura), UserRole::Operator);
-    let data = hub
-        .ok(
-            &t,
-            CASE_STATS,
-            json!({ "g": ["GENDER", "NATIONALITY"], "s": "NETWORK" }),
-        )
-        .await;
-    let answer: BTreeMap<(String, String), Option<i64>> = cells(&data)
-        .into_iter()
-        .map(|(k, c)| ((k[0].clone(), k[1].clone()), c))
-        .collect();
-    let key = |g: &str, n: &str| (g.to_string(), n.to_string());
-    // Suppression never changes the set of cells.
-    assert_eq!(answer.len(), 6, "{answer:?}");
-    // The small cell, its row's smallest other cell (FEMALE, AL = 4) and its column's other cell
-    // (MALE, MA = 7) are hidden.
-    assert_eq!(answer[&key("FEMALE", "MA")], None, "the small cell");
-    assert_eq!(
-        answer[&key("FEMALE", "AL")],
-        None,
-        "the row's secondary cell"
-    );
-    assert_eq!(
-        answer[&key("MALE", "MA")],
-        None,
-        "the column's secondary cell"
-    );
-    // The AL column then had one hidden cell: MALE AL follows.
-    assert_eq!(answer[&key("MALE", "AL")], None);
-    // Counts that remain are the true ones.
-    assert_eq!(answer[&key("FEMALE", "NG")], Some(5));
-    assert_eq!(answer[&key("MALE", "NG")], Some(6));
-    // No group (row or column) with more than one cell has exactly one hidden cell.
-    let mut groups: BTreeMap<(usize, String), Vec<bool>> = BTreeMap::new();
-    for ((g, nat), c) in &answer {
-        groups.entry((0, g.clone())).or_default().push(c.is_none());
-        groups
-            .entry((1, nat.clone()))
-            .or_default()
-            .push(c.is_none());
-    }
-    for (group, hidden) in &groups {
-        if hidden.len() > 1 {
-            assert_ne!(
-                hidden.iter().filter(|h| **h).count(),
-                1,
-                "group {group:?} has exactly one hidden cell: {answer:?}"
-            );
-        }
-    }
-    // The ente that holds them sees them exactly.
-    let mine = hub
-        .ok(
-            &hub.token(Some(&ente), UserRole::Operator),
-            CASE_STATS,
-            json!({ "g": ["GENDER", "NATIONALITY"], "s": "MINE" }),
-        )
-        .await;
-    assert!(cells(&mine).iter().all(|(_, c)| c.is_some()));
-    hub.finish().await;
-}
-hub_test!(secondary_suppression_in_two_dimensions);
 
 // =================================================================================================
 // Validation

@@ -583,24 +583,43 @@ impl CoreQuery {
         Ok(rows.into_iter().map(Shelter).collect())
     }
 
-    /// The queue (coda) of open referrals per target ente and province, counted under the
-    /// statistics rules: exact for the viewer's own (scope MINE), suppressed across the network.
+    /// The queue (coda) of open referrals per target ente: exact for the viewer's own (scope
+    /// MINE, keys target and province, counted now); across the network, from the release of
+    /// `period` (keys target and status, open statuses only, noisy counts).
     async fn referral_queue(
         &self,
         ctx: &Context<'_>,
-        province: Option<String>,
+        #[graphql(desc = "Only this province (sigla).")] province: Option<String>,
         scope: Option<super::enums::StatisticsScope>,
+        #[graphql(
+            desc = "Scope NETWORK: the release period (2023, 2023-Q2 or 2023-06); the last closed month when left out."
+        )]
+        period: Option<String>,
     ) -> ApiResult<Vec<StatCell>> {
-        let filter = ReferralFilter {
-            province,
-            open: Some(true),
-            ..Default::default()
-        };
-        let dims = vec![
-            super::enums::ReferralDimension::Target,
-            super::enums::ReferralDimension::Province,
-        ];
-        statistics::referrals(ctx, dims, filter, scope, None).await
+        statistics::queue(ctx, province, scope, period).await
+    }
+
+    /// The network statistics release of one closed period, for the hub or one province:
+    /// published the first time anyone asks, then served unchanged to every partner. Every count
+    /// carries differentially private noise (ACCESS.md §7).
+    async fn statistics_release(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "2023 (a year), 2023-Q2 (a quarter) or 2023-06 (a month), closed.")]
+        period: String,
+        #[graphql(desc = "A province (sigla); the whole hub when left out.")] province: Option<
+            String,
+        >,
+    ) -> ApiResult<super::types::release::StatisticsRelease> {
+        statistics::release(ctx, &period, province.as_deref()).await
+    }
+
+    /// The network statistics releases already published.
+    async fn statistics_releases(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::types::release::StatisticsRelease>> {
+        statistics::releases(ctx).await
     }
 
     /// The territorial networks (partners only).

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 /// Every table the initial migration creates, in creation order.
-pub const TABLES: [&str; 21] = [
+pub const TABLES: [&str; 22] = [
     "agencies",
     "networks",
     "network_members",
@@ -36,6 +36,7 @@ pub const TABLES: [&str; 21] = [
     "referrals",
     "referral_interviews",
     "access_log",
+    "statistics_releases",
 ];
 
 /// A name unique across processes and across tests of this process.

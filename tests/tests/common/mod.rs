@@ -210,6 +210,17 @@ impl TestHub {
         (status, resp.json().await.expect("a JSON answer"))
     }
 
+    /// Posts any JSON body (a batch, say); returns the HTTP status and the JSON response.
+    pub async fn post(&self, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut req = self.client.post(self.hub.graphql_url()).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("the hub answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("a JSON answer"))
+    }
+
     /// Sends a request that must succeed and returns its `data`.
     pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
         let r = self.gql(Some(token), query, variables).await;

@@ -17,7 +17,6 @@
 
 use chrono::NaiveDate;
 use raccordo_entities::{case, case_exploitation, case_phase_change, project};
-use raccordo_policies::AgencyKind;
 use sea_orm::{
     sea_query::{
         Alias, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr, WindowStatement,
@@ -232,13 +231,19 @@ pub(crate) fn coordinated_projects(agency_id: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// The cases a grant counts: all, the viewer's own, or its coordinated projects'.
+/// The cases a grant counts: all, or those the viewer answers for (the cases it holds, and the
+/// cases of the projects it coordinates).
 pub(crate) fn scope_condition(grant: &Grant) -> Condition {
     match &grant.mine {
         None => Condition::all(),
-        Some((agency_id, AgencyKind::Coordinamento)) => Condition::all()
-            .add(case::Column::ProjectId.in_subquery(coordinated_projects(agency_id))),
-        Some((agency_id, _)) => Condition::all().add(case::Column::OwnerId.eq(agency_id.as_str())),
+        Some(mine) => {
+            let mut any = Condition::any()
+                .add(case::Column::ProjectId.in_subquery(coordinated_projects(&mine.agency_id)));
+            if mine.held_cases {
+                any = any.add(case::Column::OwnerId.eq(mine.agency_id.as_str()));
+            }
+            any
+        }
     }
 }
 

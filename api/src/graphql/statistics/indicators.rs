@@ -22,10 +22,10 @@
 //! | `identificate_protezione_internazionale` | the project's referrals concluded in the period with an `IDENTIFIED_*` outcome |
 //! | any other key | not tracked (`tracked: false`, `achieved: null`): outreach, awareness events, trainings, legal advice, the segretariato sociale's identifications... are not rows of the hub |
 //!
-//! Scope: the coordination of the project (a `COORDINAMENTO` coordinating it) and the project's
-//! enti get exact values when the policy gives them exact statistics at scope `MINE`; every other
-//! viewer with statistics at scope `NETWORK` gets suppressed values (achieved from 1 to k−1 is
-//! hidden). No secondary suppression: indicators are not cells of a table with totals.
+//! Scope (ACCESS.md §7): the project's coordinating agency (whatever its kind) gets exact
+//! project-wide values; one of the project's enti gets exact values over its own rows (the cases
+//! it holds, the referrals sent to it); everyone else is refused, since project-wide counts over
+//! rows a viewer does not answer for come only from statistics releases.
 //! A few statements per call (the project, the viewer's membership, the indicators, one
 //! aggregate), whatever the number of indicators or rows.
 
@@ -35,7 +35,7 @@ use async_graphql::{Context, SimpleObject, ID};
 use raccordo_entities::{
     activity, case, project, project_ente, project_indicator, referral, referral_interview,
 };
-use raccordo_policies::{AgencyKind, StatsScope};
+use raccordo_policies::StatsScope;
 use sea_orm::{
     sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -61,12 +61,12 @@ pub struct Indicator {
     pub label: String,
     /// The expected (target) value.
     pub expected: i32,
-    /// What the rows say was achieved in the period; null when the hub does not track this
-    /// indicator, or when the value is suppressed.
+    /// What the rows say was achieved in the period (over the viewer's own rows for an ente);
+    /// null when the hub does not track this indicator.
     pub achieved: Option<i32>,
     /// `achieved / expected`; null when `achieved` is null or nothing is expected.
     pub ratio: Option<f64>,
-    /// Whether `achieved` is hidden to protect small numbers (ACCESS.md §7).
+    /// Always false: indicators are exact for the viewers who get them (ACCESS.md §7).
     pub suppressed: bool,
     /// Whether the hub computes this indicator from its rows (see the mapping in the docs).
     pub tracked: bool,
@@ -233,6 +233,7 @@ fn measure(m: Measure, period: Period) -> (Source, SimpleExpr) {
 fn source_aggregate(
     source: Source,
     project: &str,
+    ente: Option<&str>,
     columns: Vec<(String, SimpleExpr)>,
 ) -> SelectStatement {
     let mut q = Query::select();
@@ -266,18 +267,32 @@ fn source_aggregate(
                 .and_where(referral::Column::ProjectId.eq(project));
         }
     }
+    // An ente's indicators count its own rows only: the cases it holds (and their activities),
+    // the referrals sent to it (and their interviews).
+    if let Some(ente) = ente {
+        match source {
+            Source::Cases | Source::Activities => {
+                q.and_where(Expr::col((case::Entity, case::Column::OwnerId)).eq(ente));
+            }
+            Source::Referrals | Source::Interviews => {
+                q.and_where(Expr::col((referral::Entity, referral::Column::TargetId)).eq(ente));
+            }
+        }
+    }
     for (name, expr) in columns {
         q.expr_as(expr, Alias::new(name));
     }
     q
 }
 
-/// The achieved value of each tracked key among `keys`, for `project` over `period`, exact:
-/// one statement, which reads each source (cases, activities, referrals, interviews) once in a
-/// one-row aggregate, whatever the number of indicators.
+/// The achieved value of each tracked key among `keys`, for `project` over `period`, exact
+/// (over the rows of `ente` only, when given): one statement, which reads each source (cases,
+/// activities, referrals, interviews) once in a one-row aggregate, whatever the number of
+/// indicators.
 pub async fn achieved<C: ConnectionTrait>(
     db: &C,
     project: &str,
+    ente: Option<&str>,
     period: Period,
     keys: &[&str],
 ) -> ApiResult<BTreeMap<String, i64>> {
@@ -306,7 +321,7 @@ pub async fn achieved<C: ConnectionTrait>(
                 Alias::new(column.as_str()),
             );
         }
-        q.from_subquery(source_aggregate(source, project, columns), alias);
+        q.from_subquery(source_aggregate(source, project, ente, columns), alias);
     }
     let row = db
         .query_one(db.get_database_backend().build(&q))
@@ -318,28 +333,39 @@ pub async fn achieved<C: ConnectionTrait>(
         .collect()
 }
 
-/// Whether `principal` is the project's coordination (a `COORDINAMENTO` coordinating it) or one
-/// of its enti.
-async fn in_project<C: ConnectionTrait>(
+/// Whose rows an indicator counts for `principal`: the whole project for its coordinating
+/// agency (whatever its kind), the ente's own rows for one of the project's enti, and nothing for
+/// anyone else (`None`: refused; project-wide counts for others come only from releases).
+async fn indicator_rows<C: ConnectionTrait>(
     db: &C,
     project: &project::Model,
     principal: &Principal,
-) -> ApiResult<bool> {
+) -> ApiResult<Option<IndicatorRows>> {
     let Some(agency) = principal.agency_id() else {
-        return Ok(false);
+        return Ok(None);
     };
-    if agency == project.coordinator_id && principal.kind == Some(AgencyKind::Coordinamento) {
-        return Ok(true);
+    if agency == project.coordinator_id {
+        return Ok(Some(IndicatorRows::Project));
     }
-    Ok(project_ente::Entity::find()
+    let member = project_ente::Entity::find()
         .filter(project_ente::Column::ProjectId.eq(project.id.as_str()))
         .filter(project_ente::Column::AgencyId.eq(agency))
         .count(db)
         .await?
-        > 0)
+        > 0;
+    Ok(member.then(|| IndicatorRows::Ente(agency.to_string())))
 }
 
-/// `indicators(projectId, from, to)`.
+/// The rows a caller's indicators count.
+enum IndicatorRows {
+    /// The whole project: its coordinating agency.
+    Project,
+    /// One ente's own rows.
+    Ente(String),
+}
+
+/// `indicators(projectId, from, to)`: exact, over the whole project for its coordinating agency
+/// and over its own rows for one of its enti; refused to everyone else.
 pub async fn indicators(
     ctx: &Context<'_>,
     project_id: ID,
@@ -349,25 +375,27 @@ pub async fn indicators(
     let state = ctx.state();
     let request = ctx.request();
     let viewer = request.viewer();
-    let forbidden =
-        || ApiError::Forbidden("the protocol does not give you a project's indicators".into());
-    let mine = state
+    let forbidden = || {
+        ApiError::Forbidden(
+            "a project's indicators are exact for its coordinating agency and, over their own rows, for its enti; network counts come from statistics releases".into(),
+        )
+    };
+    state
         .policy
-        .statistics(viewer.as_ref(), Some(StatsScope::Mine));
-    let network = state
-        .policy
-        .statistics(viewer.as_ref(), Some(StatsScope::Network));
-    if mine.is_err() && network.is_err() {
-        return Err(forbidden());
-    }
+        .statistics(viewer.as_ref(), Some(StatsScope::Mine))
+        .map_err(|_| forbidden())?;
     validate::not_before("to", to.0, from.0, "from")?;
     let project = project::Entity::find_by_id(project_id.to_string())
         .one(&state.db)
         .await?
         .ok_or_else(|| ApiError::validation("projectId", "no project has this id"))?;
-    let exact = match (mine, &request.principal) {
-        (Ok(g), Some(p)) if g.exact && in_project(&state.db, &project, p).await? => true,
-        _ => network.map_err(|_| forbidden())?.exact,
+    let principal = request.require()?;
+    let ente = match indicator_rows(&state.db, &project, principal)
+        .await?
+        .ok_or_else(forbidden)?
+    {
+        IndicatorRows::Project => None,
+        IndicatorRows::Ente(e) => Some(e),
     };
     let mut rows = project_indicator::Entity::find()
         .filter(project_indicator::Column::ProjectId.eq(project.id.as_str()))
@@ -384,16 +412,12 @@ pub async fn indicators(
         from: from.0,
         to: to.0,
     };
-    let values = achieved(&state.db, &project.id, period, &keys).await?;
-    let k = state.policy.suppression_k();
+    let values = achieved(&state.db, &project.id, ente.as_deref(), period, &keys).await?;
     Ok(rows
         .iter()
         .map(|r| {
             let value = values.get(&r.key).copied();
-            let suppressed = !exact && value.is_some_and(|v| v >= 1 && (v as u64) < k);
-            let achieved = value
-                .filter(|_| !suppressed)
-                .map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+            let achieved = value.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
             let expected = i32::try_from(r.expected).unwrap_or(i32::MAX);
             Indicator {
                 key: r.key.clone(),
@@ -403,7 +427,9 @@ pub async fn indicators(
                 ratio: achieved
                     .filter(|_| expected > 0)
                     .map(|a| f64::from(a) / f64::from(expected)),
-                suppressed,
+                // Indicators are exact for whoever gets them; the field stays for clients that
+                // read it.
+                suppressed: false,
                 tracked: value.is_some(),
             }
         })

@@ -15,17 +15,20 @@
 
 pub(crate) mod case_counts;
 pub(crate) mod indicators;
+mod network;
 pub(crate) mod referral_counts;
 mod sql;
 
 use async_graphql::Context;
-use raccordo_policies::{suppress, AgencyKind, StatsScope};
+use raccordo_entities::project;
+use raccordo_policies::{suppress, StatsScope};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::{
     enums::{CaseDimension, ReferralDimension, StatisticsScope},
     query::{CaseFilter, ReferralFilter},
     scalars::Date,
-    types::misc::StatCell,
+    types::{misc::StatCell, release::StatisticsRelease},
     ContextExt,
 };
 use crate::error::{ApiError, ApiResult};
@@ -38,12 +41,23 @@ pub const UNKNOWN: &str = "UNKNOWN";
 /// What a statistics answer counts and how: the policy's answer for one viewer (ACCESS.md §7).
 #[derive(Debug, Clone)]
 pub struct Grant {
-    /// Exact counts (`true`) or small counts suppressed (`false`).
+    /// Exact counts over the rows the viewer answers for (`true`), or an answer from a release
+    /// (`false`).
     pub exact: bool,
-    /// For scope `MINE`: the agency and its kind (an ente counts the cases it holds and the
-    /// referrals sent to it, a coordination those of the projects it coordinates). `None`
-    /// counts the whole network.
-    pub mine: Option<(String, AgencyKind)>,
+    /// For exact answers: which rows. `None` counts the whole network (never given to a
+    /// partner: network answers come from releases).
+    pub mine: Option<MineRows>,
+}
+
+/// The rows an agency answers for (ACCESS.md §7, exact answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MineRows {
+    /// The agency.
+    pub agency_id: String,
+    /// It counts the cases it holds (an agency of a holding kind).
+    pub held_cases: bool,
+    /// It counts the referrals sent to it (an agency of a kind that receives referrals).
+    pub received_referrals: bool,
 }
 
 impl Grant {
@@ -52,43 +66,69 @@ impl Grant {
     pub fn coordination(coordinator: &str) -> Grant {
         Grant {
             exact: true,
-            mine: Some((coordinator.to_string(), AgencyKind::Coordinamento)),
+            mine: Some(MineRows {
+                agency_id: coordinator.to_string(),
+                held_cases: false,
+                received_referrals: false,
+            }),
         }
     }
 }
 
-/// Asks the policy for the viewer's grant at `scope` (or its default scope).
-fn grant(ctx: &Context<'_>, scope: Option<StatisticsScope>) -> ApiResult<Grant> {
+/// Whether `agency_id` coordinates at least one project.
+async fn coordinates_a_project<C: ConnectionTrait>(db: &C, agency_id: &str) -> ApiResult<bool> {
+    Ok(project::Entity::find()
+        .filter(project::Column::CoordinatorId.eq(agency_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Asks the policy for the viewer's grant at `scope` (or its default scope). An exact answer
+/// needs rows the agency answers for: cases it holds, referrals sent to it, or projects it
+/// coordinates; an agency with none is refused.
+async fn grant(ctx: &Context<'_>, scope: Option<StatisticsScope>) -> ApiResult<Grant> {
     let request = ctx.request();
     let viewer = request.viewer();
+    let state = ctx.state();
     let requested = scope.map(|s| match s {
         StatisticsScope::Mine => StatsScope::Mine,
         StatisticsScope::Network => StatsScope::Network,
     });
-    let granted = ctx
-        .state()
+    let granted = state
         .policy
         .statistics(viewer.as_ref(), requested)
         .map_err(|_| {
             ApiError::Forbidden("the protocol does not give you statistics at this scope".into())
         })?;
-    let mine = match granted.scope {
-        StatsScope::Network => None,
-        StatsScope::Mine => {
-            let p = request.require()?;
-            match (p.agency_id(), p.kind) {
-                (Some(a), Some(k)) => Some((a.to_string(), k)),
-                _ => {
-                    return Err(ApiError::Forbidden(
-                        "statistics of your own cases need a partner agency".into(),
-                    ))
-                }
-            }
-        }
+    if granted.scope == StatsScope::Network {
+        return Ok(Grant {
+            exact: false,
+            mine: None,
+        });
+    }
+    let p = request.require()?;
+    let (Some(agency_id), Some(kind)) = (p.agency_id(), p.kind) else {
+        return Err(ApiError::Forbidden(
+            "statistics of your own cases need a partner agency".into(),
+        ));
     };
+    let mine = MineRows {
+        agency_id: agency_id.to_string(),
+        held_cases: state.policy.may_hold_cases(kind),
+        received_referrals: state.policy.may_receive_referral(kind),
+    };
+    if !mine.held_cases
+        && !mine.received_referrals
+        && !coordinates_a_project(&state.db, agency_id).await?
+    {
+        return Err(ApiError::Forbidden(
+            "scope MINE counts the cases and referrals your agency answers for, and it answers for none: network counts come from statistics releases (scope NETWORK)".into(),
+        ));
+    }
     Ok(Grant {
         exact: granted.exact,
-        mine,
+        mine: Some(mine),
     })
 }
 
@@ -147,7 +187,16 @@ pub(crate) fn cells(
         .collect()
 }
 
-/// `caseStatistics`.
+/// A published release cell as the contract's `StatCell`.
+pub(crate) fn release_cell(c: crate::releases::ReleaseCell) -> StatCell {
+    StatCell {
+        keys: c.keys,
+        count: c.count.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        suppressed: c.count.is_none(),
+    }
+}
+
+/// `caseStatistics`: exact over the viewer's rows, or from a release.
 pub async fn cases(
     ctx: &Context<'_>,
     dims: Vec<CaseDimension>,
@@ -155,8 +204,11 @@ pub async fn cases(
     scope: Option<StatisticsScope>,
     as_of: Option<Date>,
 ) -> ApiResult<Vec<StatCell>> {
-    let grant = grant(ctx, scope)?;
+    let grant = grant(ctx, scope).await?;
     check_dimensions(&dims)?;
+    if !grant.exact {
+        return network::case_cells(ctx, &dims, filter, as_of).await;
+    }
     let query = case_counts::CaseQuery {
         dims: &dims,
         filter: &filter,
@@ -167,7 +219,7 @@ pub async fn cases(
     case_counts::count(&state.db, &grant, &query, state.policy.suppression_k()).await
 }
 
-/// `referralStatistics` (and `referralQueue`).
+/// `referralStatistics`: exact over the referrals the viewer answers for, or from a release.
 pub async fn referrals(
     ctx: &Context<'_>,
     dims: Vec<ReferralDimension>,
@@ -175,8 +227,11 @@ pub async fn referrals(
     scope: Option<StatisticsScope>,
     as_of: Option<Date>,
 ) -> ApiResult<Vec<StatCell>> {
-    let grant = grant(ctx, scope)?;
+    let grant = grant(ctx, scope).await?;
     check_dimensions(&dims)?;
+    if !grant.exact {
+        return network::referral_cells(ctx, &dims, filter, as_of).await;
+    }
     let state = ctx.state();
     referral_counts::count(
         &state.db,
@@ -187,4 +242,77 @@ pub async fn referrals(
         state.policy.suppression_k(),
     )
     .await
+}
+
+/// `referralQueue`: the open referrals per target ente. Exact over the viewer's own (scope
+/// `MINE`, by target and province); across the network, from the release of `period` (by
+/// target and status, open statuses only).
+pub async fn queue(
+    ctx: &Context<'_>,
+    province: Option<String>,
+    scope: Option<StatisticsScope>,
+    period: Option<String>,
+) -> ApiResult<Vec<StatCell>> {
+    let grant = grant(ctx, scope).await?;
+    if !grant.exact {
+        return network::queue_cells(ctx, province, period).await;
+    }
+    if period.is_some() {
+        return Err(ApiError::validation(
+            "period",
+            "your own queue is counted now: a period names a network release (scope NETWORK)",
+        ));
+    }
+    let filter = ReferralFilter {
+        province,
+        open: Some(true),
+        ..Default::default()
+    };
+    let dims = [ReferralDimension::Target, ReferralDimension::Province];
+    let state = ctx.state();
+    referral_counts::count(
+        &state.db,
+        &grant,
+        &dims,
+        &filter,
+        None,
+        state.policy.suppression_k(),
+    )
+    .await
+}
+
+/// Network access at all: the policy's `NETWORK` grant (refused to `PLATFORM_ADMIN` and to
+/// anonymous callers).
+fn require_network(ctx: &Context<'_>) -> ApiResult<()> {
+    ctx.state()
+        .policy
+        .statistics(ctx.request().viewer().as_ref(), Some(StatsScope::Network))
+        .map(|_| ())
+        .map_err(|_| {
+            ApiError::Forbidden("the protocol gives network statistics to partners only".into())
+        })
+}
+
+/// `statisticsRelease(period, province)`.
+pub async fn release(
+    ctx: &Context<'_>,
+    period: &str,
+    province: Option<&str>,
+) -> ApiResult<StatisticsRelease> {
+    require_network(ctx)?;
+    let period = crate::releases::ReleasePeriod::parse("period", period)?;
+    let population = crate::releases::Population::parse("province", province)?;
+    network::release(ctx, "period", &period, &population)
+        .await
+        .map(StatisticsRelease)
+}
+
+/// `statisticsReleases`.
+pub async fn releases(ctx: &Context<'_>) -> ApiResult<Vec<StatisticsRelease>> {
+    require_network(ctx)?;
+    Ok(crate::releases::published(&ctx.state().db)
+        .await?
+        .into_iter()
+        .map(StatisticsRelease)
+        .collect())
 }

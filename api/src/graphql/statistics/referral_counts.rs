@@ -12,7 +12,6 @@
 
 use chrono::NaiveDate;
 use raccordo_entities::{agency, referral, referral_interview};
-use raccordo_policies::AgencyKind;
 use sea_orm::{
     sea_query::{Alias, Expr, JoinType, Query, SimpleExpr},
     ColumnTrait, Condition, ConnectionTrait,
@@ -92,14 +91,19 @@ fn key(dim: ReferralDimension, as_of: Option<NaiveDate>) -> SimpleExpr {
     }
 }
 
-/// The referrals a grant counts: all, those sent to the viewer's ente, or its projects'.
+/// The referrals a grant counts: all, or those the viewer answers for (the referrals sent to it,
+/// and the referrals of the projects it coordinates).
 fn scope_condition(grant: &Grant) -> Condition {
     match &grant.mine {
         None => Condition::all(),
-        Some((agency_id, AgencyKind::Coordinamento)) => Condition::all()
-            .add(referral::Column::ProjectId.in_subquery(coordinated_projects(agency_id))),
-        Some((agency_id, _)) => {
-            Condition::all().add(referral::Column::TargetId.eq(agency_id.as_str()))
+        Some(mine) => {
+            let mut any = Condition::any().add(
+                referral::Column::ProjectId.in_subquery(coordinated_projects(&mine.agency_id)),
+            );
+            if mine.received_referrals {
+                any = any.add(referral::Column::TargetId.eq(mine.agency_id.as_str()));
+            }
+            any
         }
     }
 }

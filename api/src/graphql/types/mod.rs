@@ -6,6 +6,7 @@ pub mod case;
 pub mod misc;
 pub mod network;
 pub mod referral;
+pub mod release;
 pub mod sharing;
 
 use async_graphql::Context;

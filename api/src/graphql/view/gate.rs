@@ -21,7 +21,14 @@ const ANONYMOUS_ROOTS: [&str; 4] = ["directory", "__typename", "__schema", "__ty
 
 /// The statistics entry points: ACCESS.md §7 answers an anonymous caller `FORBIDDEN` there (and
 /// names them, so answering differently reveals nothing the protocol does not publish).
-pub const STATISTICS_ROOTS: [&str; 3] = ["caseStatistics", "referralStatistics", "indicators"];
+pub const STATISTICS_ROOTS: [&str; 6] = [
+    "caseStatistics",
+    "referralStatistics",
+    "indicators",
+    "referralQueue",
+    "statisticsRelease",
+    "statisticsReleases",
+];
 
 /// The errors an anonymous document gets before the engine sees it (empty: let it through).
 pub fn anonymous_errors(
