@@ -213,3 +213,69 @@ async fn serve_demo_prints_address_and_tokens_then_audit_verifies() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `raccordo statistics release`: refuses malformed, unknown and open periods and bad provinces
+/// without writing anything, then publishes a release once and prints the same release again.
+#[test]
+fn statistics_release_publishes_once() {
+    let dir = workdir("release");
+    let db = format!("sqlite://{}?mode=rwc", dir.join("r.db").display());
+    let seeded = raccordo(&dir, &["--database-url", &db, "seed", "--demo"]);
+    assert!(seeded.status.success(), "{seeded:?}");
+    for args in [
+        &["--period", "2023-Q5"][..],
+        &["--period", "2023-13"][..],
+        &["--period", "2999"][..],
+        &["--period", "2023", "--province", "XX"][..],
+    ] {
+        let mut all = vec!["--database-url", db.as_str(), "statistics", "release"];
+        all.extend_from_slice(args);
+        let out = raccordo(&dir, &all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(
+            err.contains("--period") || err.contains("--province"),
+            "{args:?}: {err}"
+        );
+    }
+    let json = |dir: &PathBuf| {
+        let out = raccordo(
+            dir,
+            &[
+                "--database-url",
+                &db,
+                "statistics",
+                "release",
+                "--period",
+                "2022",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON")
+    };
+    let first = json(&dir);
+    assert_eq!(first["period"], "2022");
+    assert_eq!(first["province"], serde_json::Value::Null);
+    assert!(first["tables"].as_array().is_some_and(|t| !t.is_empty()));
+    assert_eq!(json(&dir), first, "printed again, never recomputed");
+    let md = raccordo(
+        &dir,
+        &[
+            "--database-url",
+            &db,
+            "statistics",
+            "release",
+            "--period",
+            "2022",
+        ],
+    );
+    let text = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        text.contains("# Statistics release 2022 (the whole hub)"),
+        "{text}"
+    );
+    assert!(text.contains("## cases by NATIONALITY × GENDER"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
