@@ -208,3 +208,75 @@ fn network_levels() {
         );
     }
 }
+
+/// What an agency of each kind could ever read of a referral (the schema views ask this): the
+/// union over the relations its kind can have. The target ente reads its internal notes; a
+/// requester reads the outcome unless it is law enforcement; a kind that neither requests nor
+/// receives referrals reads nothing of them.
+#[test]
+fn referral_classes_a_kind_can_ever_read() {
+    use AgencyKind::*;
+    let p = policy();
+    let can = |kind: AgencyKind, class: ReferralClass| {
+        p.may_ever_read(
+            Some(&viewer(UserRole::Operator, kind)),
+            FieldClass::Referral(class),
+        )
+    };
+    for class in [
+        ReferralCore,
+        ReferralSubject,
+        ReferralOutcome,
+        ReferralInternal,
+    ] {
+        assert!(
+            can(EnteAntitratta, class),
+            "the target ente reads {class:?}"
+        );
+        assert!(
+            !can(Coordinamento, class),
+            "no referral relation: {class:?}"
+        );
+    }
+    assert!(can(Questura, ReferralCore));
+    assert!(can(Questura, ReferralOutcome));
+    assert!(
+        !can(Questura, ReferralInternal),
+        "a requester reads no internal notes"
+    );
+    assert!(can(ForzeOrdine, ReferralSubject));
+    assert!(
+        !can(ForzeOrdine, ReferralOutcome),
+        "law enforcement learns no outcome"
+    );
+    assert!(!can(ForzeOrdine, ReferralInternal));
+}
+
+/// The `OTHER` column applies exactly to a viewer that is neither the target nor the requester:
+/// with a document that gives it something, the bystander reads it, and a requester or the
+/// target gets nothing more from it than its own column gives.
+#[test]
+fn the_other_column_is_for_bystanders_only() {
+    let (doc, _) = mutate(
+        "OTHER = []",
+        "OTHER = [\"REFERRAL_CORE\", \"REFERRAL_OUTCOME\"]",
+    );
+    let p = Policy::from_toml(&doc).expect("the document loads");
+    let police = viewer(UserRole::Operator, AgencyKind::ForzeOrdine);
+    let bystander = p.referral_classes(&police, relation(false, false));
+    assert!(bystander.contains(ReferralCore) && bystander.contains(ReferralOutcome));
+    // As the requester, law enforcement reads its own column only: still no outcome.
+    let requester = p.referral_classes(&police, relation(false, true));
+    assert!(requester.contains(ReferralSubject));
+    assert!(!requester.contains(ReferralOutcome), "{requester:?}");
+    // The target ente reads its column (everything), never less.
+    let ente = viewer(UserRole::Operator, AgencyKind::EnteAntitratta);
+    assert_eq!(
+        p.referral_classes(&ente, relation(true, false)),
+        ReferralClassSet::all()
+    );
+    assert_eq!(
+        p.referral_classes(&ente, relation(true, true)),
+        ReferralClassSet::all()
+    );
+}
