@@ -28,11 +28,13 @@ use tracing::Instrument;
 use crate::{
     access::{Principal, RequestContext},
     audit,
+    budget::RequestBudget,
+    cost::Cost,
     error::ApiError,
     graphql::{federation, view::anonymous_errors, HubSchema, Loaders},
     limits::Introspection,
     state::AppState,
-    throttle::Refusal,
+    throttle::{Refusal, Spent},
 };
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -143,7 +145,12 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
-async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Request) -> Response {
+async fn execute_one(
+    hub: &Hub,
+    context: &Arc<RequestContext>,
+    budget: &Arc<RequestBudget>,
+    mut request: Request,
+) -> Response {
     // The document was parsed once, for the limits; the engine executes that same parse, and the
     // checks below and the ordering of the answer read it (a copy outlives the request).
     let doc = request.parsed_query().ok().cloned();
@@ -185,9 +192,8 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
     }
     let request = request
         .data(context.clone())
+        .data(budget.clone())
         .data(Loaders::new(&hub.state.db));
-    // Past the timeout the execution future is dropped, which cancels its database work; a
-    // mutation's transaction is then rolled back, so nothing is half written.
     let schema = if introspection_only {
         &hub.introspection_schema
     } else {
@@ -195,8 +201,12 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
     };
     let operation_name = request.operation_name.clone();
     let execution = AssertUnwindSafe(schema.execute(request)).catch_unwind();
-    match tokio::time::timeout(hub.limits.timeout, execution).await {
-        Ok(Ok(mut response)) => {
+    match execution.await {
+        Ok(mut response) => {
+            // Past its budget the answer is thrown away whole (by `run`): not worth ordering.
+            if budget.exhausted().is_some() {
+                return response;
+            }
             // A partner's errors never name what its kind can never read (anonymous documents
             // were answered by the gate above).
             if let Some(viewer) = context.viewer() {
@@ -216,14 +226,10 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
             }
             response
         }
-        Ok(Err(_)) => {
+        Err(_) => {
             tracing::error!("a resolver panicked");
             error_response(ApiError::Internal("panic".into()))
         }
-        Err(_) => error_response(ApiError::LimitExceeded(format!(
-            "the request took longer than the {} s limit and was cancelled",
-            hub.limits.timeout.as_secs()
-        ))),
     }
 }
 
@@ -270,6 +276,23 @@ fn refused(refusal: Refusal, graphql_response: bool, id: &str) -> HttpResponse {
     resp
 }
 
+/// `extensions.cost`: what the request was charged and what is left of the caller's budgets
+/// (`null`: unlimited).
+fn cost_extension(spent: &Spent) -> async_graphql::Value {
+    let left = |n: Option<u64>| n.map_or(async_graphql::Value::Null, async_graphql::Value::from);
+    let mut map = async_graphql::indexmap::IndexMap::new();
+    map.insert(
+        async_graphql::Name::new("spent"),
+        async_graphql::Value::from(spent.cost),
+    );
+    map.insert(async_graphql::Name::new("userLeft"), left(spent.user_left));
+    map.insert(
+        async_graphql::Name::new("agencyLeft"),
+        left(spent.agency_left),
+    );
+    async_graphql::Value::Object(map)
+}
+
 /// The throttle's keys for a caller: its user and its agency (anonymous callers share one).
 fn throttle_keys(principal: Option<&Principal>) -> (String, String) {
     match principal {
@@ -283,6 +306,8 @@ fn throttle_keys(principal: Option<&Principal>) -> (String, String) {
 
 /// Runs a whole HTTP request's operations and renders the answer.
 async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse {
+    // One deadline and one answer budget for the whole request, whatever it holds.
+    let budget = RequestBudget::new(hub.limits.timeout, hub.limits.response_bytes);
     let id = request_id(&headers);
     let _place = match hub.throttle.enter() {
         Ok(p) => p,
@@ -311,20 +336,41 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             )));
             return Ok((BatchResponse::Single(r), false));
         }
+        let mut cost = Cost::default();
+        // Without a token the caller is anonymous (a bad token is refused below, whatever it
+        // asked): its documents are costed within its view of the schema.
+        let anonymous = !headers.contains_key(header::AUTHORIZATION);
         for r in &mut requests {
             // The text is checked before anything parses it; then it is parsed once, for the
             // limits, the checks of execute_one and the engine. A document that does not parse
             // is the engine's to answer.
+            let name = r.operation_name.clone();
+            let variables = std::mem::take(&mut r.variables);
             let checked = hub
                 .limits
                 .check_text(&r.query)
+                .and_then(|()| hub.limits.check_variables(&variables))
                 .and_then(|()| match r.parsed_query() {
-                    Ok(doc) => hub.limits.check_document(doc),
-                    Err(_) => Ok(()),
+                    Ok(doc) => hub.limits.check_document(doc).map(|()| {
+                        crate::cost::of_document(
+                            hub.views.map(),
+                            anonymous.then(|| hub.views.of(None)),
+                            doc,
+                            name.as_deref(),
+                            &variables,
+                        )
+                    }),
+                    Err(_) => Ok(Cost::default()),
                 });
-            if let Err(e) = checked.and_then(|()| hub.limits.check_variables(&r.variables)) {
-                return Ok((BatchResponse::Single(error_response(e)), false));
+            r.variables = variables;
+            match checked {
+                Ok(c) => cost = cost + c,
+                Err(e) => return Ok((BatchResponse::Single(error_response(e)), false)),
             }
+        }
+        // The whole request's cost: every operation, alias and representation together.
+        if let Err(e) = hub.limits.check_cost(&cost) {
+            return Ok((BatchResponse::Single(error_response(e)), false));
         }
         if let Some(name) = requests.first().and_then(|r| r.operation_name.clone()) {
             tracing::Span::current().record("operation", name.as_str());
@@ -334,12 +380,30 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             Err(e) => return Ok((BatchResponse::Single(error_response(e)), false)),
         };
         let (user_key, agency_key) = throttle_keys(principal.as_ref());
-        hub.throttle.charge(&user_key, &agency_key)?;
+        let spent = hub.throttle.charge(&user_key, &agency_key, cost.charge)?;
         let _slot = hub.throttle.agency_slot(&agency_key)?;
         let context = Arc::new(RequestContext::new(principal));
-        let mut responses = Vec::with_capacity(requests.len());
-        for r in requests {
-            responses.push(execute_one(&hub, &context, r).await);
+        // Past the deadline the execution is dropped, which cancels its database work; a
+        // mutation's transaction is then rolled back, so nothing is half written.
+        let execution = async {
+            let mut responses = Vec::with_capacity(requests.len());
+            for r in requests {
+                responses.push(execute_one(&hub, &context, &budget, r).await);
+            }
+            responses
+        };
+        let deadline = tokio::time::Instant::from_std(budget.deadline());
+        let mut responses = tokio::time::timeout_at(deadline, execution)
+            .await
+            .unwrap_or_else(|_| {
+                budget.expire();
+                Vec::new()
+            });
+        // Over the deadline or the size budget, nothing of what was built is sent, nor kept.
+        if let Some(why) = budget.exhausted() {
+            drop(responses);
+            let r = error_response(ApiError::LimitExceeded(budget.message(why)));
+            return Ok((BatchResponse::Single(r), false));
         }
         if let Err(e) = flush_reads(&hub, &context).await {
             if let ApiError::Internal(detail) = &e {
@@ -349,6 +413,11 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
                 BatchResponse::Single(error_response(ApiError::Internal("access log".into()))),
                 false,
             ));
+        }
+        // Clients pace themselves by what they spent and what is left.
+        let report = cost_extension(&spent);
+        for r in &mut responses {
+            r.extensions.insert("cost".into(), report.clone());
         }
         let out = if is_batch {
             BatchResponse::Batch(responses)

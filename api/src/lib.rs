@@ -8,8 +8,10 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod budget;
 pub mod cli;
 pub mod config;
+pub mod cost;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -8,12 +8,7 @@
 
 use std::sync::Once;
 
-use raccordo_api::{
-    auth,
-    config::{Settings, TokenSettings},
-    limits::Limits,
-    prepare, start, RunningHub,
-};
+use raccordo_api::{auth, config::Settings, limits::Limits, prepare, start, RunningHub};
 use raccordo_policies::UserRole;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
@@ -40,19 +35,7 @@ pub fn test_limits() -> Limits {
 }
 
 fn settings(database_url: String, limits: Limits) -> Settings {
-    Settings {
-        database_url,
-        bind: "127.0.0.1:0".into(),
-        tokens: TokenSettings {
-            jwt_secret: Some(SECRET.into()),
-            jwt_public_key: None,
-            jwt_issuer: "raccordo".into(),
-            jwt_audience: "raccordo".into(),
-        },
-        policy: None,
-        log_format: "pretty".into(),
-        limits,
-    }
+    Settings::loopback(database_url, SECRET, limits)
 }
 
 static SKIPPED: Once = Once::new();
