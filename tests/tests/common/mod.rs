@@ -164,6 +164,16 @@ impl TestHub {
         auth::mint(&self.settings.tokens, &user, agency, role, 3600).expect("mint")
     }
 
+    /// A token for `role` as the matrices try it against `agency`: a platform admin belongs to no
+    /// agency (a token that names one is refused outright, tested on its own), so its token
+    /// names none.
+    pub fn member(&self, agency: &str, role: UserRole) -> String {
+        match role {
+            UserRole::PlatformAdmin => self.admin(),
+            _ => self.token(Some(agency), role),
+        }
+    }
+
     /// The platform admin's token.
     pub fn admin(&self) -> String {
         self.token(None, UserRole::PlatformAdmin)
