@@ -21,6 +21,7 @@ pub mod import;
 pub mod limits;
 pub mod report;
 mod server;
+pub mod spreadsheet;
 pub mod state;
 pub mod throttle;
 pub mod validate;
