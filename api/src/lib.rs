@@ -19,6 +19,7 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod limits;
+pub mod logging;
 pub mod report;
 mod server;
 pub mod spreadsheet;
