@@ -61,7 +61,46 @@ pub fn router(hub: Hub) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(hub)
+}
+
+/// What a page the hub serves may load: its own resources, and GraphiQL's from its CDN (until
+/// the hub serves them itself); no page may be framed by another site.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
+font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; \
+base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// What anything else (JSON answers, health) may load: nothing.
+const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Headers on every answer (issue 19, item 5): answers carrying case data are never stored by a
+/// browser or a proxy, and no page of the hub can be framed (clickjacking) or sniffed as another
+/// type. A route that sets its own `Cache-Control` or policy keeps it.
+async fn security_headers(mut response: HttpResponse) -> HttpResponse {
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            if is_page { PAGE_CSP } else { DATA_CSP },
+        ),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 async fn readyz(State(hub): State<Hub>) -> impl IntoResponse {

@@ -196,6 +196,22 @@ async fn introspection_can_be_turned_off(hub: TestHub) {
 }
 hub_test!(introspection_can_be_turned_off, introspection_off_limits());
 
+/// Asserts that `resp` is the throttle's refusal (429, `Retry-After` in seconds, LIMIT_EXCEEDED);
+/// returns its body.
+async fn throttled(resp: reqwest::Response) -> Value {
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: u64 = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+    body
+}
+
 fn throttled_limits() -> Limits {
     Limits {
         per_user_per_minute: 5,
@@ -224,16 +240,7 @@ async fn runaway_scripts_are_throttled(hub: TestHub) {
         .send()
         .await
         .expect("answers");
-    assert_eq!(resp.status().as_u16(), 429);
-    let retry: u64 = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in seconds");
-    assert!((1..=60).contains(&retry), "{retry}");
-    let body: Value = resp.json().await.expect("json");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+    let body = throttled(resp).await;
     assert!(body["errors"][0]["message"]
         .as_str()
         .is_some_and(|m| m.contains("user")));
@@ -517,6 +524,65 @@ async fn one_answer_budget_per_request(hub: TestHub) {
 }
 hub_test!(one_answer_budget_per_request, small_answers());
 
+/// Issue 19, item 5: answers with case data are never stored, and no page of the hub can be
+/// framed by another site, whatever the route or the outcome.
+async fn answers_are_not_stored_and_pages_not_framed(hub: TestHub) {
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let e = hub.token(Some(&ente), UserRole::Operator);
+    hub.case(&ente, "C-1", json!({ "legalName": "Nome Cognome" }))
+        .await;
+    let data = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .bearer_auth(&e)
+        .json(&json!({ "query": "{ cases { edges { node { code legalName } } } }" }))
+        .send()
+        .await
+        .expect("answers");
+    let refused = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .json(&json!({ "query": "{ cases { totalCount } }" }))
+        .send()
+        .await
+        .expect("answers");
+    let by_get = hub
+        .client
+        .get(hub.hub.graphql_url())
+        .bearer_auth(&e)
+        .query(&[("query", "{ cases { edges { node { code } } } }")])
+        .send()
+        .await
+        .expect("answers");
+    for resp in [&data, &refused, &by_get] {
+        let h = resp.headers();
+        assert_eq!(h["cache-control"], "no-store", "{h:?}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{h:?}");
+        assert!(h["content-security-policy"]
+            .to_str()
+            .is_ok_and(|p| p.contains("frame-ancestors 'none'")));
+    }
+    let page = hub
+        .client
+        .get(hub.hub.graphql_url())
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("the GraphiQL page");
+    let h = page.headers();
+    assert!(h["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/html")));
+    assert_eq!(h["x-frame-options"], "DENY", "{h:?}");
+    let csp = h["content-security-policy"].to_str().unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+    assert_eq!(h["cache-control"], "no-store");
+    hub.finish().await;
+}
+hub_test!(answers_are_not_stored_and_pages_not_framed);
+
 fn cost_budget() -> Limits {
     Limits {
         cost_per_user_per_minute: 5_000,
@@ -548,16 +614,7 @@ async fn the_throttle_charges_by_cost(hub: TestHub) {
         .send()
         .await
         .expect("answers");
-    assert_eq!(resp.status().as_u16(), 429);
-    let retry: u64 = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in seconds");
-    assert!((1..=60).contains(&retry), "{retry}");
-    let body: Value = resp.json().await.expect("json");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+    let body = throttled(resp).await;
     assert!(message(&body).contains("costs"), "{body}");
     // Aliased pages: `first` multiplies. Three fit in the budget, the fourth does not.
     let pages: String = (0..5)
