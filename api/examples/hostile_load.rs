@@ -79,11 +79,18 @@ struct Client {
 
 impl Client {
     async fn post(&self, token: &str, body: &Value) -> Res<(u16, Value)> {
+        self.post_bytes(token, serde_json::to_vec(body)?).await
+    }
+
+    /// Sends a body serialised beforehand: the load generator shares the machine with the hub,
+    /// and serialising 600 KB for every request would be its work, not the hub's.
+    async fn post_bytes(&self, token: &str, body: Vec<u8>) -> Res<(u16, Value)> {
         let resp = self
             .http
             .post(&self.url)
             .bearer_auth(token)
-            .json(body)
+            .header("content-type", "application/json")
+            .body(body)
             .send()
             .await?;
         let status = resp.status().as_u16();
@@ -267,20 +274,22 @@ async fn main() -> Res<()> {
     let mut idle = victim_run(&client, &victim_tokens, |i| i >= IDLE_SAMPLES).await?;
 
     // Under a hostile partner at its caps.
-    let outcomes: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+    // Outcome → (requests, milliseconds spent waiting for them).
+    let outcomes: Arc<Mutex<BTreeMap<String, (usize, f64)>>> = Arc::default();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let client = Arc::new(client);
     let mut hostiles = Vec::new();
     for (i, t) in hostile_tokens.into_iter().enumerate() {
         let (client, outcomes) = (client.clone(), outcomes.clone());
-        let bodies = [attack.clone(), at_cap.clone()];
+        let bodies = [serde_json::to_vec(&attack)?, serde_json::to_vec(&at_cap)?];
         hostiles.push(tokio::spawn(async move {
             let mut k = i;
             while Instant::now() < deadline {
                 let body = &bodies[k % 2];
                 let what = if k % 2 == 0 { "attack" } else { "at-cap" };
                 k += 1;
-                let outcome = match client.post(&t, body).await {
+                let started = Instant::now();
+                let outcome = match client.post_bytes(&t, body.clone()).await {
                     Ok((status, answer)) => {
                         let code = answer["errors"][0]["extensions"]["code"]
                             .as_str()
@@ -291,8 +300,11 @@ async fn main() -> Res<()> {
                     }
                     Err(e) => format!("{what} transport error {e}"),
                 };
+                let took = started.elapsed().as_secs_f64() * 1000.0;
                 if let Ok(mut map) = outcomes.lock() {
-                    *map.entry(outcome).or_default() += 1;
+                    let entry = map.entry(outcome).or_default();
+                    entry.0 += 1;
+                    entry.1 += took;
                 }
             }
         }));
@@ -323,10 +335,10 @@ async fn main() -> Res<()> {
         loaded.len()
     );
     println!("p99 ratio (loaded / idle): {:.2}", l99 / i99);
-    println!("hostile requests by outcome:");
+    println!("hostile requests by outcome (count, mean ms):");
     if let Ok(map) = outcomes.lock() {
-        for (k, v) in map.iter() {
-            println!("  {v:>6}  {k}");
+        for (k, (n, ms)) in map.iter() {
+            println!("  {n:>6}  {:>8.1}  {k}", ms / *n as f64);
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

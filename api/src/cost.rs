@@ -225,13 +225,7 @@ impl Walk<'_> {
             ..
         } = self.set(&field.selection_set.node, child_type.as_deref(), false);
         let (items, representations) = if name == "_entities" {
-            let n = self
-                .argument(field, "representations")
-                .map(|v| match v {
-                    ConstValue::List(items) => items.len() as u64,
-                    _ => 1,
-                })
-                .unwrap_or(0);
+            let n = self.list_length(field, "representations");
             (n, n)
         } else if let Some(first) = self.argument(field, "first") {
             let n = match first {
@@ -258,6 +252,29 @@ impl Walk<'_> {
             items.saturating_mul(children).saturating_add(1),
             representations.saturating_add(items.saturating_mul(nested_representations)),
         )
+    }
+
+    /// How many items a list argument holds, without copying it: the same variable of 1,000
+    /// representations may be used by 200 aliases.
+    fn list_length(&self, field: &Field, name: &str) -> u64 {
+        let Some(argument) = field.get_argument(name) else {
+            return 0;
+        };
+        let length = |v: &ConstValue| match v {
+            ConstValue::List(items) => items.len() as u64,
+            _ => 1,
+        };
+        // A literal is copied (the token limit bounds it); a variable is only named.
+        let mut variable = None;
+        match argument.node.clone().into_const_with(|var| {
+            variable = Some(var);
+            Err(())
+        }) {
+            Ok(literal) => length(&literal),
+            Err(()) => variable
+                .and_then(|v| self.variables.get(&v).or_else(|| self.defaults.get(&v)))
+                .map_or(0, length),
+        }
     }
 
     /// An argument's value, with variables (and their defaults) filled in.

@@ -420,7 +420,7 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
         };
         let (user_key, agency_key) = throttle_keys(principal.as_ref());
         let spent = hub.throttle.charge(&user_key, &agency_key, cost.charge)?;
-        let _slot = hub.throttle.agency_slot(&agency_key)?;
+        let _slot = hub.throttle.agency_slot(&agency_key, cost.complexity)?;
         let context = Arc::new(RequestContext::new(principal));
         // Past the deadline the execution is dropped, which cancels its database work; a
         // mutation's transaction is then rolled back, so nothing is half written.

@@ -158,6 +158,15 @@ pub struct Limits {
         default_value_t = 16
     )]
     pub concurrent_per_agency: usize,
+    /// Cost one agency's requests in flight may have together (one request alone always
+    /// runs), so that a partner's expensive requests run one after another, not on every core.
+    #[arg(
+        long = "max-cost-in-flight-per-agency",
+        global = true,
+        env = "RACCORDO_MAX_COST_IN_FLIGHT_PER_AGENCY",
+        default_value_t = 50_000
+    )]
+    pub cost_in_flight_per_agency: usize,
 }
 
 impl Default for Limits {
@@ -182,6 +191,7 @@ impl Default for Limits {
             cost_per_agency_per_minute: 600_000,
             concurrent: 64,
             concurrent_per_agency: 16,
+            cost_in_flight_per_agency: 50_000,
         }
     }
 }
@@ -197,6 +207,7 @@ impl Limits {
             cost_per_agency_per_minute: u32::MAX,
             concurrent: 4096,
             concurrent_per_agency: 4096,
+            cost_in_flight_per_agency: usize::MAX,
             ..self
         }
     }

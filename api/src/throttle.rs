@@ -107,24 +107,34 @@ pub struct Throttle {
     cost_per_user: u32,
     cost_per_agency: u32,
     agency_cap: usize,
+    agency_cost_cap: u64,
     buckets: Mutex<HashMap<String, Bucket>>,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    in_flight: Arc<Mutex<HashMap<String, InFlight>>>,
     hub: Arc<Semaphore>,
+}
+
+/// What one agency has in flight: requests, and their cost together.
+#[derive(Debug, Default, Clone, Copy)]
+struct InFlight {
+    requests: usize,
+    cost: u64,
 }
 
 /// A request's place among its agency's requests in flight; freed when dropped.
 #[derive(Debug)]
 pub struct AgencySlot {
     key: String,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    cost: u64,
+    in_flight: Arc<Mutex<HashMap<String, InFlight>>>,
 }
 
 impl Drop for AgencySlot {
     fn drop(&mut self) {
         let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = map.get_mut(&self.key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+            n.requests = n.requests.saturating_sub(1);
+            n.cost = n.cost.saturating_sub(self.cost);
+            if n.requests == 0 {
                 map.remove(&self.key);
             }
         }
@@ -140,6 +150,7 @@ impl Throttle {
             cost_per_user: limits.cost_per_user_per_minute,
             cost_per_agency: limits.cost_per_agency_per_minute,
             agency_cap: limits.concurrent_per_agency.max(1),
+            agency_cost_cap: limits.cost_in_flight_per_agency as u64,
             buckets: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             hub: Arc::new(Semaphore::new(limits.concurrent.max(1))),
@@ -265,16 +276,26 @@ impl Throttle {
         Ok(spent)
     }
 
-    /// A place among the agency's requests in flight; refused when it has its share already.
-    pub fn agency_slot(&self, agency: &str) -> Result<AgencySlot, Refusal> {
+    /// A place among the agency's requests in flight for a request of this `cost`; refused when
+    /// the agency has its share of requests in flight already, or when their cost together
+    /// would pass the agency's cost in flight (a request alone always fits: the complexity
+    /// limit bounds it). So one partner's expensive requests run one after another, never on
+    /// every core at once, whatever its number of connections.
+    pub fn agency_slot(&self, agency: &str, cost: u64) -> Result<AgencySlot, Refusal> {
         let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(agency.to_string()).or_insert(0);
-        if *n >= self.agency_cap {
+        let n = map.entry(agency.to_string()).or_default();
+        let over_cost = n.requests > 0 && n.cost.saturating_add(cost) > self.agency_cost_cap;
+        if n.requests >= self.agency_cap || over_cost {
+            if n.requests == 0 {
+                map.remove(agency);
+            }
             return Err(Refusal::AgencyBusy { retry_after: 1 });
         }
-        *n += 1;
+        n.requests += 1;
+        n.cost = n.cost.saturating_add(cost);
         Ok(AgencySlot {
             key: agency.to_string(),
+            cost,
             in_flight: self.in_flight.clone(),
         })
     }
@@ -395,19 +416,38 @@ mod tests {
     #[test]
     fn in_flight_caps_free_their_places() {
         let t = throttle(1000, 1000);
-        let a = t.agency_slot("a").expect("first");
+        let a = t.agency_slot("a", 0).expect("first");
         assert_eq!(
-            t.agency_slot("a").map(|_| ()),
+            t.agency_slot("a", 0).map(|_| ()),
             Err(Refusal::AgencyBusy { retry_after: 1 })
         );
-        assert!(t.agency_slot("b").is_ok());
+        assert!(t.agency_slot("b", 0).is_ok());
         drop(a);
-        assert!(t.agency_slot("a").is_ok());
+        assert!(t.agency_slot("a", 0).is_ok());
         let p1 = t.enter().expect("1");
         let _p2 = t.enter().expect("2");
         assert!(t.enter().is_err());
         drop(p1);
         assert!(t.enter().is_ok());
+    }
+
+    /// An agency's expensive requests run one after another: their cost in flight together is
+    /// capped, while one request alone always fits and cheap ones go alongside.
+    #[test]
+    fn an_agencys_cost_in_flight_is_capped() {
+        let t = Throttle::new(&Limits {
+            cost_in_flight_per_agency: 1000,
+            ..Limits::default()
+        });
+        let big = t.agency_slot("a", 900).expect("alone, it fits");
+        assert!(t.agency_slot("a", 50).is_ok());
+        assert_eq!(
+            t.agency_slot("a", 200).map(|_| ()),
+            Err(Refusal::AgencyBusy { retry_after: 1 })
+        );
+        assert!(t.agency_slot("b", 5000).is_ok(), "another agency goes on");
+        drop(big);
+        assert!(t.agency_slot("a", 900).is_ok());
     }
 
     #[test]
