@@ -43,7 +43,14 @@ pub struct RequestBudget {
     max_bytes: usize,
     bytes: AtomicUsize,
     state: AtomicU8,
+    /// Fields resolved so far, to yield the worker thread now and then.
+    fields: AtomicUsize,
 }
+
+/// Fields a request resolves between two yields of its worker thread: building a large answer is
+/// one long computation that would otherwise hold a worker until it ends, while other partners'
+/// requests wait behind it.
+const FIELDS_PER_YIELD: usize = 64;
 
 impl RequestBudget {
     /// A budget of `timeout` from now and `max_bytes` of answer.
@@ -54,6 +61,7 @@ impl RequestBudget {
             max_bytes,
             bytes: AtomicUsize::new(0),
             state: AtomicU8::new(WITHIN),
+            fields: AtomicUsize::new(0),
         })
     }
 
@@ -157,6 +165,10 @@ impl Extension for BudgetExtension {
             return next.run(ctx, info).await;
         };
         budget.check()?;
+        if budget.fields.fetch_add(1, Ordering::Relaxed) % FIELDS_PER_YIELD == FIELDS_PER_YIELD - 1
+        {
+            tokio::task::yield_now().await;
+        }
         let value = next.run(ctx, info).await?;
         if let Some(v) = &value {
             budget.spend(own_size(v))?;
