@@ -94,6 +94,9 @@ impl From<&str> for Audience {
     }
 }
 
+/// Longest `sub` or `agency` claim a token may carry, in bytes.
+pub const MAX_CLAIM_BYTES: usize = 256;
+
 /// A verified token's identity, before the agency is looked up in the database.
 #[derive(Debug, Clone)]
 pub struct TokenIdentity {
@@ -549,10 +552,26 @@ impl TokenVerifier {
         if claims.sub.is_empty() {
             return Err(TokenError::Invalid("empty sub".into()));
         }
-        // A platform admin's token should name no agency; if an identity provider adds one, the
-        // evaluator still gives that role no case or referral data, whatever the agency.
+        // Claims end up in logs and in the access log: a 60 KB `sub` is no user id.
+        if claims.sub.len() > MAX_CLAIM_BYTES
+            || claims
+                .agency
+                .as_ref()
+                .is_some_and(|a| a.len() > MAX_CLAIM_BYTES)
+        {
+            return Err(TokenError::Invalid(format!(
+                "sub and agency are at most {MAX_CLAIM_BYTES} bytes"
+            )));
+        }
         if role != UserRole::PlatformAdmin && claims.agency.is_none() {
             return Err(TokenError::Invalid("the token names no agency".into()));
+        }
+        // The hub's operator belongs to no partner agency (ACCESS.md §1): a token that makes it
+        // a member of one would lend it that agency's owner-only data (issue 19: its shelters).
+        if role == UserRole::PlatformAdmin && claims.agency.is_some() {
+            return Err(TokenError::Invalid(
+                "a PLATFORM_ADMIN token names no agency".into(),
+            ));
         }
         Ok(TokenIdentity {
             user_id: claims.sub,
@@ -767,6 +786,22 @@ mod tests {
         assert_eq!(who.user_id, "u1");
         assert_eq!(who.agency_id.as_deref(), Some("micaela-bg"));
         assert_eq!(who.role, UserRole::Operator);
+    }
+
+    /// Issue 19: a platform admin naming an agency, and claims too long to be ids, are refused.
+    #[test]
+    fn admins_name_no_agency_and_claims_are_short() {
+        let s = settings();
+        let verifier = TokenVerifier::from_settings(&s).unwrap();
+        let admin = mint(&s, "adm", Some("micaela-bg"), UserRole::PlatformAdmin, 60).unwrap();
+        assert!(verifier.verify(&admin).is_err());
+        let admin = mint(&s, "adm", None, UserRole::PlatformAdmin, 60).unwrap();
+        assert!(verifier.verify(&admin).is_ok());
+        let long = "u".repeat(60 * 1024);
+        let token = mint(&s, &long, Some("a"), UserRole::Operator, 60).unwrap();
+        assert!(verifier.verify(&token).is_err());
+        let token = mint(&s, "u", Some(&long), UserRole::Operator, 60).unwrap();
+        assert!(verifier.verify(&token).is_err());
     }
 
     #[test]

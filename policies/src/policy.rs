@@ -330,7 +330,10 @@ impl Policy {
         &self.release
     }
     /// Whether a viewer may read a network field of this class. `viewer` None is anonymous;
-    /// `is_owner` says whether the viewer's agency owns the object (a shelter).
+    /// `is_owner` says whether the viewer's agency owns the object (a shelter). What only the
+    /// owner reads is row-level data of that agency: it needs a role of `[roles] rows` too, so
+    /// that neither an ANALYST nor a PLATFORM_ADMIN naming an agency reads a secret shelter
+    /// address (ACCESS.md §1).
     pub fn may_read_network(
         &self,
         viewer: Option<&Viewer>,
@@ -345,6 +348,7 @@ impl Policy {
                 readers & bit(NetworkViewer::Partner) != 0
                     || (is_owner
                         && v.agency_kind.is_some()
+                        && self.role_gets_rows(v.role)
                         && readers & bit(NetworkViewer::Owner) != 0)
             }
         }

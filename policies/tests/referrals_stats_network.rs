@@ -200,10 +200,11 @@ fn network_levels() {
         assert!(p.may_read_network(Some(&v), Public, false), "{v:?}");
         assert!(p.may_read_network(Some(&v), Partner, false), "{v:?}");
         assert!(!p.may_read_network(Some(&v), OwnerOnly, false), "{v:?}");
-        // Only an agency can own a shelter.
+        // Only an agency can own a shelter, and only its roles that get rows read it: never an
+        // ANALYST, never a PLATFORM_ADMIN, whatever agency it names.
         assert_eq!(
             p.may_read_network(Some(&v), OwnerOnly, true),
-            v.agency_kind.is_some(),
+            v.agency_kind.is_some() && matches!(v.role, UserRole::Operator | UserRole::Coordinator),
             "{v:?}"
         );
     }

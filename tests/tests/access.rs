@@ -845,7 +845,7 @@ async fn read_matrix(hub: TestHub) {
                     r => (net.of_kind[kind].clone(), r),
                 };
                 let id = &cases[&case_rel];
-                let token = hub.token(Some(&viewer), role);
+                let token = hub.member(&viewer, role);
                 let got = view(&hub, &token, id).await;
                 let what = format!("{kind} {} {}", role.as_str(), rel.name());
                 situations += 1;
@@ -896,7 +896,7 @@ async fn read_matrix(hub: TestHub) {
                     }
                 }
             }
-            let got = list(&hub, &hub.token(Some(agency), role)).await;
+            let got = list(&hub, &hub.member(agency, role)).await;
             let seen: BTreeMap<String, Value> = got["data"]["cases"]["edges"]
                 .as_array()
                 .map(|edges| {
@@ -1433,7 +1433,7 @@ async fn change_matrix(hub: TestHub) {
     let mut now = version(&hub, &owner, &case).await;
     for (rel, agency) in &st.viewers {
         for role in ROLES {
-            let token = hub.token(Some(agency), role);
+            let token = hub.member(agency, role);
             for op in ops() {
                 // Left for the end: they end the pending transfer the loop relies on. The owner
                 // reopens right after each of its closings (the case is open otherwise).
@@ -1473,7 +1473,13 @@ async fn change_matrix(hub: TestHub) {
                     }
                 } else {
                     let unused = attempt(&hub, &st, &token, op, true, &now).await;
-                    if got != unused || code(&got).as_deref() != Some("NOT_FOUND") {
+                    // The platform admin, of no agency, may be refused before any case is
+                    // looked up: FORBIDDEN, the same for every id.
+                    let refused = match role {
+                        UserRole::PlatformAdmin => ["NOT_FOUND", "FORBIDDEN"].as_slice(),
+                        _ => ["NOT_FOUND"].as_slice(),
+                    };
+                    if got != unused || !code(&got).is_some_and(|c| refused.contains(&c.as_str())) {
                         failures.push(format!(
                             "{what}: expected NOT_FOUND like an id never used\n  expected {unused}\n  got      {got}"
                         ));
@@ -1648,7 +1654,6 @@ async fn access_log(hub: TestHub) {
     let hidden = [
         hub.token(Some(&stranger), UserRole::Coordinator),
         hub.token(Some(&owner), UserRole::Analyst),
-        hub.token(Some(&owner), UserRole::PlatformAdmin),
         hub.admin(),
     ];
     for t in hidden {
@@ -1657,6 +1662,10 @@ async fn access_log(hub: TestHub) {
         expect_code(&r, "NOT_FOUND", "who cannot see the case");
         assert_eq!(r, unused, "like an id never used");
     }
+
+    // A platform admin naming an agency is no one the hub knows (issue 19).
+    let r = log(hub.token(Some(&owner), UserRole::PlatformAdmin)).await;
+    expect_code(&r, "UNAUTHENTICATED", "a platform admin naming an agency");
 
     // No value anywhere in the log.
     let text = log(coord.clone()).await.to_string();
@@ -1841,11 +1850,7 @@ async fn statistics(hub: TestHub) {
     }
     // No statistics for the platform admin or anonymous callers, at any scope.
     for scope in [json!("MINE"), json!("NETWORK"), Value::Null] {
-        for t in [
-            Some(hub.admin()),
-            Some(hub.token(Some(&a), UserRole::PlatformAdmin)),
-            None,
-        ] {
+        for t in [Some(hub.admin()), None] {
             let r = hub
                 .gql(
                     t.as_deref(),
@@ -1880,3 +1885,61 @@ async fn statistics(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(statistics);
+
+/// §1 and §8: what only the owning agency reads (its shelters) needs a role that gets rows. For
+/// every owner-only field of the policy document: the owner's OPERATOR and COORDINATOR read it;
+/// its ANALYST does not; a PLATFORM_ADMIN token naming the agency is refused outright (issue 19:
+/// it read the agency's secret addresses); the platform admin and another agency read nothing.
+async fn owner_only_fields_need_a_row_role(hub: TestHub) {
+    let owned: Vec<(String, String)> = hub
+        .hub
+        .state
+        .policy
+        .classified_fields()
+        .filter(|(_, _, c)| {
+            *c == raccordo_policies::FieldClass::Network(raccordo_policies::NetworkClass::OwnerOnly)
+        })
+        .map(|(t, f, _)| (t.to_string(), f.to_string()))
+        .collect();
+    assert!(!owned.is_empty());
+    // Every owner-only field is a shelter's: `myShelters` reaches each of them.
+    assert!(owned.iter().all(|(t, _)| t == "Shelter"), "{owned:?}");
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let other = hub.agency("Altro", "ENTE_ANTITRATTA", "BG").await;
+    shelter(&hub, &ente, "Casa Segreta").await;
+    for (_, field) in &owned {
+        let query = format!("{{ myShelters {{ {field} }} }}");
+        let read = |token: String| {
+            let query = query.clone();
+            let hub = &hub;
+            async move { hub.gql(Some(&token), &query, json!({})).await }
+        };
+        for role in [UserRole::Operator, UserRole::Coordinator] {
+            let r = read(hub.token(Some(&ente), role)).await;
+            let got = &r["data"]["myShelters"][0][field.as_str()];
+            assert!(!got.is_null(), "{role:?} of the owner reads {field}: {r}");
+        }
+        let analyst = read(hub.token(Some(&ente), UserRole::Analyst)).await;
+        assert!(
+            !analyst.to_string().contains(SHELTER_ADDRESS)
+                && !analyst.to_string().contains("Casa Segreta"),
+            "the owner's analyst reads {field}: {analyst}"
+        );
+        assert_eq!(code(&analyst).as_deref(), Some("FORBIDDEN"), "{analyst}");
+        let admin_of = read(hub.token(Some(&ente), UserRole::PlatformAdmin)).await;
+        expect_code(
+            &admin_of,
+            "UNAUTHENTICATED",
+            "a platform admin naming the owner",
+        );
+        for token in [hub.admin(), hub.token(Some(&other), UserRole::Coordinator)] {
+            let r = read(token).await;
+            assert!(
+                !r.to_string().contains(SHELTER_ADDRESS) && !r.to_string().contains("Casa Segreta"),
+                "{field}: {r}"
+            );
+        }
+    }
+    hub.finish().await;
+}
+hub_test!(owner_only_fields_need_a_row_role);

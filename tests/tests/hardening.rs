@@ -196,6 +196,22 @@ async fn introspection_can_be_turned_off(hub: TestHub) {
 }
 hub_test!(introspection_can_be_turned_off, introspection_off_limits());
 
+/// Asserts that `resp` is the throttle's refusal (429, `Retry-After` in seconds, LIMIT_EXCEEDED);
+/// returns its body.
+async fn throttled(resp: reqwest::Response) -> Value {
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: u64 = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+    body
+}
+
 fn throttled_limits() -> Limits {
     Limits {
         per_user_per_minute: 5,
@@ -224,16 +240,7 @@ async fn runaway_scripts_are_throttled(hub: TestHub) {
         .send()
         .await
         .expect("answers");
-    assert_eq!(resp.status().as_u16(), 429);
-    let retry: u64 = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in seconds");
-    assert!((1..=60).contains(&retry), "{retry}");
-    let body: Value = resp.json().await.expect("json");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+    let body = throttled(resp).await;
     assert!(body["errors"][0]["message"]
         .as_str()
         .is_some_and(|m| m.contains("user")));
@@ -385,3 +392,246 @@ async fn request_ids_follow_the_gateway(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(request_ids_follow_the_gateway);
+
+/// Sends a batch of operations; returns the HTTP status and the JSON answer.
+async fn batch(hub: &TestHub, token: &str, operations: Vec<Value>) -> (u16, Value) {
+    let resp = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .bearer_auth(token)
+        .json(&Value::Array(operations))
+        .send()
+        .await
+        .expect("the hub answers");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("a JSON answer"))
+}
+
+/// `count` representations of the agency's own cases, its ids repeated.
+fn representations(cases: &[String], count: usize) -> Value {
+    Value::Array(
+        (0..count)
+            .map(|i| json!({ "__typename": "Case", "id": cases[i % cases.len()] }))
+            .collect(),
+    )
+}
+
+/// Issue 19, item 1: the complexity of a request counts every list (representations, nested lists,
+/// aliases, every operation of a batch) and the representations of a whole request are capped.
+/// Each of these requests was answered in full before, costing what one look-up costs.
+async fn every_list_of_a_request_is_counted(hub: TestHub) {
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let e = hub.token(Some(&ente), UserRole::Operator);
+    let mut cases = Vec::new();
+    for i in 0..3 {
+        cases.push(hub.case(&ente, &format!("C-{i}"), json!({})).await.0);
+    }
+    let limited = |v: &Value, what: &str| {
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+            "{what}: {v}"
+        );
+        assert!(message(v).contains(what), "{what}: {v}");
+        assert!(v.get("data").is_none_or(Value::is_null), "{what}: {v}");
+    };
+    // A gateway's look-up of a few entities is fine.
+    let small =
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Case { id code } } }";
+    let ok = hub
+        .gql(Some(&e), small, json!({ "r": representations(&cases, 3) }))
+        .await;
+    assert!(ok.get("errors").is_none(), "{ok}");
+    // 1,000 representations (the list limit) of every field with its nested lists: the
+    // representations multiply the selection.
+    let every_field = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Case { id code phase openedOn closedOn version gender ageGroup nationality exploitation notes { id text writtenAt author { id name } } activities { id kind startedOn } access { relationships visibleClasses } owner { id name } } } }";
+    let wide = hub
+        .gql(
+            Some(&e),
+            every_field,
+            json!({ "r": representations(&cases, 1000) }),
+        )
+        .await;
+    limited(&wide, "complexity");
+    // Aliases reusing one variable: each use counts, against the request's representation cap.
+    let aliased = "query($r: [_Any!]!) { a: _entities(representations: $r) { ... on Case { id } } b: _entities(representations: $r) { ... on Case { id } } }";
+    let vars = json!({ "r": representations(&cases, 600) });
+    limited(
+        &hub.gql(Some(&e), aliased, vars.clone()).await,
+        "representations",
+    );
+    // Operations of a batch add up: two of 600 are over the cap, one is not.
+    let single = json!({ "query": small, "variables": { "r": representations(&cases, 600) } });
+    let (_, one) = batch(&hub, &e, vec![single.clone()]).await;
+    assert!(one[0].get("errors").is_none(), "{one}");
+    let (_, two) = batch(&hub, &e, vec![single.clone(), single]).await;
+    limited(&two, "representations");
+    // A page of cases with nested lists, within the limit alone, over it ten times in a batch.
+    let page = json!({ "query": "{ cases(first: 100) { edges { node { id code notes { text author { name } } activities { kind } history { to } } } } }" });
+    let (_, alone) = batch(&hub, &e, vec![page.clone()]).await;
+    assert!(alone[0].get("errors").is_none(), "{alone}");
+    let (_, ten) = batch(&hub, &e, vec![page; 10]).await;
+    limited(&ten, "complexity");
+    hub.finish().await;
+}
+hub_test!(every_list_of_a_request_is_counted);
+
+fn small_answers() -> Limits {
+    Limits {
+        response_bytes: 20_000,
+        ..test_limits()
+    }
+}
+
+/// Issue 19, item 1: one answer budget for a whole request. An answer over it is refused whole,
+/// whether one operation or the operations of a batch together build it, and nothing of it is sent.
+async fn one_answer_budget_per_request(hub: TestHub) {
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let e = hub.token(Some(&ente), UserRole::Operator);
+    let long = "x".repeat(400);
+    for i in 0..20 {
+        hub.case(&ente, &format!("C-{i}"), json!({ "alias": long }))
+            .await;
+    }
+    // About 8 KB: within the budget.
+    let query = "{ cases(first: 20) { edges { node { id code alias } } } }";
+    let one = hub.gql(Some(&e), query, json!({})).await;
+    assert!(one.get("errors").is_none(), "{one}");
+    // Three aliases of it in one operation: about 25 KB.
+    let aliased = "{ a: cases(first: 20) { edges { node { id code alias } } } b: cases(first: 20) { edges { node { id code alias } } } c: cases(first: 20) { edges { node { id code alias } } } }";
+    let (status, big) = hub.gql_raw(Some(&e), aliased, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        big["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{big}"
+    );
+    assert!(message(&big).contains("response size"), "{big}");
+    assert!(
+        !big.to_string().contains(&long),
+        "nothing of the answer is sent"
+    );
+    // Three operations of one batch, each within the budget alone.
+    let op = json!({ "query": query });
+    let (_, three) = batch(&hub, &e, vec![op.clone(), op.clone(), op]).await;
+    assert_eq!(
+        three["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{three}"
+    );
+    assert!(!three.to_string().contains(&long));
+    // The hub goes on answering.
+    let again = hub.gql(Some(&e), query, json!({})).await;
+    assert!(again.get("errors").is_none(), "{again}");
+    hub.finish().await;
+}
+hub_test!(one_answer_budget_per_request, small_answers());
+
+/// Issue 19, item 5: answers with case data are never stored, and no page of the hub can be
+/// framed by another site, whatever the route or the outcome.
+async fn answers_are_not_stored_and_pages_not_framed(hub: TestHub) {
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let e = hub.token(Some(&ente), UserRole::Operator);
+    hub.case(&ente, "C-1", json!({ "legalName": "Nome Cognome" }))
+        .await;
+    let data = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .bearer_auth(&e)
+        .json(&json!({ "query": "{ cases { edges { node { code legalName } } } }" }))
+        .send()
+        .await
+        .expect("answers");
+    let refused = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .json(&json!({ "query": "{ cases { totalCount } }" }))
+        .send()
+        .await
+        .expect("answers");
+    let by_get = hub
+        .client
+        .get(hub.hub.graphql_url())
+        .bearer_auth(&e)
+        .query(&[("query", "{ cases { edges { node { code } } } }")])
+        .send()
+        .await
+        .expect("answers");
+    for resp in [&data, &refused, &by_get] {
+        let h = resp.headers();
+        assert_eq!(h["cache-control"], "no-store", "{h:?}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{h:?}");
+        assert!(h["content-security-policy"]
+            .to_str()
+            .is_ok_and(|p| p.contains("frame-ancestors 'none'")));
+    }
+    let page = hub
+        .client
+        .get(hub.hub.graphql_url())
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("the GraphiQL page");
+    let h = page.headers();
+    assert!(h["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/html")));
+    assert_eq!(h["x-frame-options"], "DENY", "{h:?}");
+    let csp = h["content-security-policy"].to_str().unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+    assert_eq!(h["cache-control"], "no-store");
+    hub.finish().await;
+}
+hub_test!(answers_are_not_stored_and_pages_not_framed);
+
+fn cost_budget() -> Limits {
+    Limits {
+        cost_per_user_per_minute: 5_000,
+        ..test_limits()
+    }
+}
+
+/// Issue 12, item 3: the throttle charges what a request asks for. Every operation of a batch and
+/// every root field (aliases included) pays its cost, `first` multiplies, statistics weigh more;
+/// the answer says what was spent and what is left; over the budget it is 429 with Retry-After.
+async fn the_throttle_charges_by_cost(hub: TestHub) {
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let e = hub.token(Some(&ente), UserRole::Operator);
+    let me = hub.gql(Some(&e), "{ me { userId } }", json!({})).await;
+    assert!(me.get("errors").is_none(), "{me}");
+    assert_eq!(me["extensions"]["cost"]["spent"], 2, "{me}");
+    assert_eq!(me["extensions"]["cost"]["userLeft"], 4_998, "{me}");
+    // 10 operations × 20 aliased statistics fields: 200 answers for one request, once charged
+    // as one request.
+    let fields: String = (0..20)
+        .map(|i| format!("s{i}: caseStatistics(groupBy: [PROVINCE]) {{ count }} "))
+        .collect();
+    let op = json!({ "query": format!("{{ {fields} }}") });
+    let resp = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .bearer_auth(&e)
+        .json(&Value::Array(vec![op; 10]))
+        .send()
+        .await
+        .expect("answers");
+    let body = throttled(resp).await;
+    assert!(message(&body).contains("costs"), "{body}");
+    // Aliased pages: `first` multiplies. Three fit in the budget, the fourth does not.
+    let pages: String = (0..5)
+        .map(|i| format!("p{i}: cases(first: 100) {{ edges {{ node {{ id }} }} }} "))
+        .collect();
+    let pages = format!("{{ {pages} }}");
+    let mut left = Vec::new();
+    for _ in 0..3 {
+        let (status, r) = hub.gql_raw(Some(&e), &pages, json!({})).await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(r["extensions"]["cost"]["spent"], 5 * 301, "{r}");
+        left.push(r["extensions"]["cost"]["userLeft"].as_u64().unwrap_or(0));
+    }
+    assert!(left.windows(2).all(|w| w[1] < w[0]), "{left:?}");
+    let (status, r) = hub.gql_raw(Some(&e), &pages, json!({})).await;
+    assert_eq!(status, 429, "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+    hub.finish().await;
+}
+hub_test!(the_throttle_charges_by_cost, cost_budget());

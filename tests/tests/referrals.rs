@@ -282,7 +282,7 @@ async fn referral_matrix(hub: TestHub) {
     let mut situations = 0;
     for agency in &viewers {
         for role in ROLES {
-            let t = hub.token(Some(agency), role);
+            let t = hub.member(agency, role);
             let mut listed_want = BTreeMap::new();
             for (id, requester, requester_kind) in &referrals {
                 let party = if *agency == target {

@@ -37,9 +37,10 @@ pub fn build_schema(state: AppState, limits: &crate::limits::Limits) -> HubSchem
     .enable_federation()
     .disable_suggestions()
     .limit_depth(limits.depth)
-    .limit_complexity(limits.complexity)
+    // Complexity is counted by `cost` over the whole HTTP request, not per operation here.
     .limit_directives(limits.directives)
     .limit_recursive_depth(64)
+    .extension(crate::budget::BudgetExtension)
     .finish()
 }
 

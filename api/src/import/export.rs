@@ -81,9 +81,8 @@ pub async fn export_cases(
         }
     }
     let classes = column_classes(policy);
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(Vec::new());
+    // Every cell guarded: a partner's `=HYPERLINK(…)` is text in the owner's spreadsheet.
+    let mut writer = crate::spreadsheet::Writer::new(delimiter);
     let csv_error = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}"));
     writer
         .write_record(CASE_COLUMNS.iter().map(|c| c.name))

@@ -129,7 +129,8 @@ pub fn read(text: &str, delimiter: Option<u8>) -> Result<Table, Rejection> {
         let row = i + 2;
         match record {
             Ok(r) if r.iter().all(str::is_empty) => {}
-            Ok(r) => rows.push((row, r)),
+            // What the hub's own exports guarded against formulas is read back as it was.
+            Ok(r) => rows.push((row, r.iter().map(crate::spreadsheet::unguard).collect())),
             Err(e) => unreadable.push(Rejection::new(row, None, format!("cannot be read: {e}"))),
         }
     }

@@ -104,7 +104,7 @@ pub fn markdown(t: &ReportTables) -> String {
 /// `referrals_by_province` (columns `reported`, `met`, `interviews`, `identified`, `adhesions`,
 /// `queue`).
 pub fn csv(t: &ReportTables) -> ApiResult<String> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut w = crate::spreadsheet::Writer::new(b',');
     let fail = |e: ::csv::Error| ApiError::Internal(format!("writing the report's CSV: {e}"));
     w.write_record(["table", "key", "column", "value"])
         .map_err(fail)?;

@@ -8,12 +8,7 @@
 
 use std::sync::Once;
 
-use raccordo_api::{
-    auth,
-    config::{Settings, TokenSettings},
-    limits::Limits,
-    prepare, start, RunningHub,
-};
+use raccordo_api::{auth, config::Settings, limits::Limits, prepare, start, RunningHub};
 use raccordo_policies::UserRole;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
@@ -40,19 +35,7 @@ pub fn test_limits() -> Limits {
 }
 
 fn settings(database_url: String, limits: Limits) -> Settings {
-    Settings {
-        database_url,
-        bind: "127.0.0.1:0".into(),
-        tokens: TokenSettings {
-            jwt_secret: Some(SECRET.into()),
-            jwt_public_key: None,
-            jwt_issuer: "raccordo".into(),
-            jwt_audience: "raccordo".into(),
-        },
-        policy: None,
-        log_format: "pretty".into(),
-        limits,
-    }
+    Settings::loopback(database_url, SECRET, limits)
 }
 
 static SKIPPED: Once = Once::new();
@@ -179,6 +162,16 @@ impl TestHub {
             agency.unwrap_or("hub")
         );
         auth::mint(&self.settings.tokens, &user, agency, role, 3600).expect("mint")
+    }
+
+    /// A token for `role` as the matrices try it against `agency`: a platform admin belongs to no
+    /// agency (a token that names one is refused outright, tested on its own), so its token
+    /// names none.
+    pub fn member(&self, agency: &str, role: UserRole) -> String {
+        match role {
+            UserRole::PlatformAdmin => self.admin(),
+            _ => self.token(Some(agency), role),
+        }
     }
 
     /// The platform admin's token.
