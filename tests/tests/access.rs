@@ -271,9 +271,10 @@ pub(crate) const ACCEPT: &str = "mutation($id: ID!) { acceptTransfer(id: $id) { 
 pub(crate) const REJECT: &str = "mutation($id: ID!) { rejectTransfer(id: $id) { id status } }";
 pub(crate) const ACCESS_LOG: &str = "query($c: ID!) { caseAccessLog(caseId: $c) { at userId agency { id } role operation relationships classes detail } }";
 
-/// Today in the hub's clock (UTC).
+/// Today in the hub's clock: the date in Italy, as the hub reads it (between 23:00 and 24:00
+/// UTC it is already tomorrow there).
 pub(crate) fn today() -> String {
-    chrono::Utc::now().date_naive().to_string()
+    raccordo_api::access::local_date(chrono::Utc::now()).to_string()
 }
 
 /// The selection of every field of a case.

@@ -96,7 +96,7 @@ async fn logged_operations(hub: &TestHub, coord: &str, case: &str) -> Vec<String
 }
 
 fn yesterday() -> String {
-    (Utc::now().date_naive() - Duration::days(1)).to_string()
+    (raccordo_api::access::local_date(Utc::now()) - Duration::days(1)).to_string()
 }
 
 /// §3: a share lives only as long as the person's consent; revoking the consent ends it on the
