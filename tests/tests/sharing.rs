@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use crate::{
     access::{
         consent, expect_code, expected_view, full_case, give, id_of, list, normalized, project,
-        shelter, today, version, view, Rel, ACCEPT, ACCESS_LOG, CONSENT, GIVEN_ON, NEVER, REJECT,
-        REVOKE_CONSENT, REVOKE_SHARE, SHARE, TRANSFER, UPDATE,
+        share, shelter, today, version, view, Rel, ACCEPT, ACCESS_LOG, CONSENT, GIVEN_ON, NEVER,
+        REJECT, REVOKE_CONSENT, REVOKE_SHARE, SHARE, TRANSFER, UPDATE,
     },
     common::{code, TestHub},
     hub_test,
@@ -815,3 +815,111 @@ async fn sharing_lists_follow_relationships(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(sharing_lists_follow_relationships);
+
+/// §5, the attack of issue 12: an owner names itself in a consent or a share, hands the case
+/// over, and keeps reading it. Consents, shares and transfers naming the owner are VALIDATION;
+/// accepting a transfer ends every share and consent whose recipient is the new owner, and those
+/// to the old owner (written before the rule existed): the old owner reads nothing until the new
+/// owner shares with it, with a consent.
+async fn owner_keeps_nothing_after_handover(hub: TestHub) {
+    let s = scene(&hub, "MICAELA-1").await;
+    let lule = hub
+        .agency("Cooperativa Lule", "ENTE_ANTITRATTA", "BG")
+        .await;
+    let cav = hub.agency("CAV Lodi", "CENTRO_ANTIVIOLENZA", "LO").await;
+    for purpose in ["JOINT_MANAGEMENT", "TRANSFER"] {
+        let r = hub
+            .gql(
+                Some(&s.coord),
+                CONSENT,
+                json!({ "c": s.case, "p": purpose, "r": s.owner, "g": GIVEN_ON }),
+            )
+            .await;
+        expect_code(
+            &r,
+            "VALIDATION",
+            &format!("a {purpose} consent naming the owner"),
+        );
+        assert_eq!(r["errors"][0]["extensions"]["field"], "recipient", "{r}");
+    }
+    let c_cav = consent(&hub, &s.coord, &s.case, "JOINT_MANAGEMENT", &cav).await;
+    for (consent_id, reason) in [
+        (json!(c_cav), Value::Null),
+        (Value::Null, json!("pericolo")),
+    ] {
+        let r = hub
+            .gql(
+                Some(&s.coord),
+                SHARE,
+                json!({ "c": s.case, "r": s.owner, "p": "JOINT_MANAGEMENT", "k": consent_id, "why": reason }),
+            )
+            .await;
+        expect_code(&r, "VALIDATION", "a share naming the owner");
+        assert_eq!(r["errors"][0]["extensions"]["field"], "recipient", "{r}");
+    }
+
+    // A self-share written before the rule existed: a share to the CAV re-pointed at the owner.
+    let legacy = share(&hub, &s.coord, &s.case, &cav, "JOINT_MANAGEMENT", &c_cav).await;
+    let db = &hub.hub.state.db;
+    for sql in [
+        format!(
+            "UPDATE shares SET recipient_id = '{}' WHERE id = '{legacy}'",
+            s.owner
+        ),
+        format!(
+            "UPDATE consents SET recipient_id = '{}' WHERE id = '{c_cav}'",
+            s.owner
+        ),
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(db, &sql)
+            .await
+            .expect("re-point the share");
+    }
+    // The future owner is a joint partner too before the hand-over.
+    give(&hub, &s.owner, &s.case, Rel::Joint, &lule).await;
+    let (_, transfer) = give(&hub, &s.owner, &s.case, Rel::Transfer, &lule).await;
+    let l_coord = hub.token(Some(&lule), UserRole::Coordinator);
+    hub.ok(&l_coord, ACCEPT, json!({ "id": transfer })).await;
+
+    sees_nothing(&hub, &s.owner, &s.case, "the old owner after the hand-over").await;
+    assert_eq!(relationships(&hub, &lule, &s.case).await, json!(["OWNER"]));
+    let d = hub
+        .ok(
+            &l_coord,
+            "query($c: ID!) { caseShares(caseId: $c) { recipient { id } active } caseConsents(caseId: $c) { id recipient { id } revokedOn } }",
+            json!({ "c": s.case }),
+        )
+        .await;
+    for sh in d["caseShares"].as_array().expect("shares") {
+        assert_eq!(sh["active"], false, "a share outlived the hand-over: {d}");
+    }
+    for c in d["caseConsents"].as_array().expect("consents") {
+        assert_eq!(
+            c["revokedOn"],
+            today(),
+            "a consent outlived the hand-over: {d}"
+        );
+    }
+    // The old ownership's consent to the old owner backs nothing: the new owner shares back
+    // only with a consent it records itself.
+    let r = hub
+        .gql(
+            Some(&l_coord),
+            SHARE,
+            json!({ "c": s.case, "r": s.owner, "p": "JOINT_MANAGEMENT", "k": c_cav }),
+        )
+        .await;
+    expect_code(
+        &r,
+        "VALIDATION",
+        "a share resting on a consent of the old ownership",
+    );
+    sees_nothing(&hub, &s.owner, &s.case, "after a refused share").await;
+    give(&hub, &lule, &s.case, Rel::Joint, &s.owner).await;
+    assert_eq!(
+        relationships(&hub, &s.owner, &s.case).await,
+        json!(["JOINT"])
+    );
+    hub.finish().await;
+}
+hub_test!(owner_keeps_nothing_after_handover);
