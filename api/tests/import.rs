@@ -402,10 +402,17 @@ async fn five_thousand_rows_round_trip(db: &TestDb) {
         stdout(&out)
     );
     assert_eq!(db.cases().await, 5000);
+    // ACCESS.md §9: telling "unchanged" reads the stored values: one entry per case compared,
+    // and nothing else written.
     assert_eq!(
         db.log_entries().await,
-        log_before,
-        "a second run writes nothing"
+        log_before + 5000,
+        "a second run writes only the reads of its comparisons"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM access_log WHERE operation = 'import'")
+            .await,
+        5000
     );
 
     let first_export = db.dir.join("export-1.csv");

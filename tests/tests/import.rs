@@ -79,3 +79,70 @@ async fn import_cases_mutation(hub: TestHub) {
     assert_eq!(code(&r).as_deref(), Some("UNAUTHENTICATED"), "{r}");
 }
 hub_test!(import_cases_mutation);
+
+const ACCESS_LOG: &str =
+    "query($c: ID!) { caseAccessLog(caseId: $c) { operation relationships classes } }";
+
+/// The import's entries in a case's access log: (relationships, classes) of each `import` entry.
+async fn import_reads(hub: &TestHub, coord: &str, case: &str) -> Vec<(Value, Value)> {
+    let d = hub.ok(coord, ACCESS_LOG, json!({ "c": case })).await;
+    d["caseAccessLog"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e["operation"] == "import")
+        .map(|e| (e["relationships"].clone(), e["classes"].clone()))
+        .collect()
+}
+
+/// ACCESS.md §9, the attack of issue 12: a dry-run import of `code,phase,openedOn,nationality`
+/// for an existing case answers "unchanged" or "values differ", which tests a stored value. Each
+/// such comparison is a read: one entry per case, operation `import`, the classes compared,
+/// dry run or not; a file of BASE columns only reads nothing beyond BASE and logs nothing.
+async fn import_comparisons_are_logged(hub: TestHub) {
+    let ente = hub.agency("Ente Confronto", "ENTE_ANTITRATTA", "BG").await;
+    let op = hub.token(Some(&ente), UserRole::Operator);
+    let coord = hub.token(Some(&ente), UserRole::Coordinator);
+    let (case, _) = hub
+        .case(
+            &ente,
+            "CMP-1",
+            json!({ "nationality": "NG", "permitCurrent": "ART18" }),
+        )
+        .await;
+    assert!(import_reads(&hub, &coord, &case).await.is_empty());
+
+    // The guess is right, then wrong: both answers read the stored nationality.
+    for (guess, unchanged) in [("NG", 1), ("CI", 0)] {
+        let csv = format!(
+            "code,phase,openedOn,nationality\nCMP-1,PRIMA_ACCOGLIENZA,2023-01-10,{guess}\n"
+        );
+        let d = hub
+            .ok(&op, IMPORT, json!({ "csv": csv, "dry": true }))
+            .await;
+        assert_eq!(d["importCases"]["unchanged"], unchanged, "{d}");
+    }
+    assert_eq!(
+        import_reads(&hub, &coord, &case).await,
+        vec![(json!(["OWNER"]), json!(["PROFILE"])); 2],
+        "a dry-run comparison must be logged once per case"
+    );
+    // Not a dry run, two classes compared.
+    let csv = "code,phase,openedOn,nationality,permitCurrent\nCMP-1,PRIMA_ACCOGLIENZA,2023-01-10,NG,ART18\n";
+    let d = hub.ok(&op, IMPORT, json!({ "csv": csv })).await;
+    assert_eq!(d["importCases"]["unchanged"], 1, "{d}");
+    let reads = import_reads(&hub, &coord, &case).await;
+    assert_eq!(reads.len(), 3, "{reads:?}");
+    assert!(
+        reads.contains(&(json!(["OWNER"]), json!(["PROFILE", "LEGAL"]))),
+        "{reads:?}"
+    );
+    // BASE columns only: no read beyond BASE, no entry.
+    let csv = "code,phase,openedOn\nCMP-1,PRIMA_ACCOGLIENZA,2023-01-10\n";
+    hub.ok(&op, IMPORT, json!({ "csv": csv, "dry": true }))
+        .await;
+    assert_eq!(import_reads(&hub, &coord, &case).await.len(), 3);
+    hub.finish().await;
+}
+hub_test!(import_comparisons_are_logged);

@@ -7,16 +7,18 @@ use async_graphql::ID;
 use chrono::NaiveDate;
 use csv::StringRecord;
 use raccordo_entities::{case, case_exploitation, project, shelter};
+use raccordo_policies::{ClassSet, DataClass, FieldClass, Relationship, RelationshipSet};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{
-    columns::{Cells, Header, CASE_COLUMNS},
+    columns::{Cells, Column, Header, CASE_COLUMNS},
     finish, record,
     report::{Rejection, Report},
     source, values, Options, ReferenceList,
 };
 use crate::{
     access::Principal,
+    audit::NewEntry,
     error::{ApiError, ApiResult},
     graphql::{
         enums::{
@@ -213,6 +215,19 @@ async fn existing<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The class of a case column: its `CaseInput` field's, or, for the columns only the export
+/// writes (`closedOn`, `outcome`), its `Case` field's.
+fn column_class(state: &AppState, name: &str) -> Option<DataClass> {
+    match state
+        .policy
+        .class_of("CaseInput", name)
+        .or_else(|| state.policy.class_of("Case", name))
+    {
+        Some(FieldClass::Case(class)) => Some(class),
+        _ => None,
+    }
+}
+
 /// The column a validation error of `open_case` (`input.nationality`) is about, as the file names it.
 fn column_of(header: &Header, field: &str) -> String {
     header.label(field.strip_prefix("input.").unwrap_or(field))
@@ -281,6 +296,23 @@ pub async fn import_cases(
         parsed.iter().map(|p| p.input.code.clone()).collect(),
     )
     .await?;
+    // The classes a comparison with a stored case reads: those of the file's columns beyond
+    // BASE that the viewer may read as the owner. A column it may not read is not compared.
+    let owner_rels = RelationshipSet::empty().with(Relationship::Owner);
+    let readable = state
+        .policy
+        .readable_classes(&principal.viewer(), owner_rels);
+    let compared_columns: Vec<&Column> = CASE_COLUMNS
+        .iter()
+        .filter(|c| header.has(c.name))
+        .filter(|c| column_class(state, c.name).is_some_and(|k| readable.contains(k)))
+        .collect();
+    let compared: ClassSet = compared_columns
+        .iter()
+        .filter_map(|c| column_class(state, c.name))
+        .filter(|k| *k != DataClass::Base)
+        .collect();
+    let mut reads = Vec::new();
     for mut p in parsed {
         let project = p
             .project
@@ -309,9 +341,20 @@ pub async fn import_cases(
         // Only the agency's own cases make a row "unchanged"; a code used by a case the agency
         // does not hold is left to `open_case`, which answers exactly as `createCase` does.
         if let Some((model, types)) = stored.get(&p.input.code) {
-            let differ: Vec<String> = CASE_COLUMNS
+            if !compared.is_empty() {
+                reads.push(NewEntry {
+                    user_id: principal.user_id.clone(),
+                    agency_id: Some(owner.clone()),
+                    role: principal.role,
+                    case_id: Some(model.id.clone()),
+                    operation: super::COMPARE_OPERATION.into(),
+                    relationships: owner_rels,
+                    classes: compared,
+                    detail: None,
+                });
+            }
+            let differ: Vec<String> = compared_columns
                 .iter()
-                .filter(|c| header.has(c.name))
                 .filter(|c| record::stored(model, types, c.name) != p.cell(c.name))
                 .map(|c| header.label(c.name))
                 .collect();
@@ -357,6 +400,6 @@ pub async fn import_cases(
             Err(other) => return Err(other),
         }
     }
-    finish(w, &mut report, opts).await?;
+    finish(state, w, &mut report, opts, reads).await?;
     Ok(report)
 }

@@ -299,6 +299,6 @@ pub async fn import_referrals(
             Err(other) => return Err(other),
         }
     }
-    finish(w, &mut report, opts).await?;
+    finish(state, w, &mut report, opts, Vec::new()).await?;
     Ok(report)
 }
