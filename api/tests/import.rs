@@ -771,6 +771,20 @@ async fn referrals(db: &TestDb) {
         1,
         "an empty province is the target's"
     );
+    // ACCESS.md §6: requester, reference, day and target name one referral. Another target is
+    // another referral; one referral named twice (by id, then by name) is sent once.
+    let more = db.file(
+        "more-referrals.csv",
+        "target,receivedOn,subjectRef\nente-bs,2023-03-02,CT-1\nente-bg,2023-03-09,CT-9\nCooperativa Ente Bergamo,2023-03-09,CT-9\n",
+    );
+    let out = db.run(&["import", "referrals", &more, "--agency", COMMISSIONE]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("2 created, 1 unchanged"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 4);
 
     let bad = db.file(
         "bad-referrals.csv",
@@ -784,7 +798,7 @@ async fn referrals(db: &TestDb) {
         report.contains("names no anti-trafficking ente"),
         "{report}"
     );
-    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 2);
+    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 4);
 }
 on_both!(referrals);
 

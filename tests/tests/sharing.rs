@@ -923,3 +923,177 @@ async fn owner_keeps_nothing_after_handover(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(owner_keeps_nothing_after_handover);
+
+/// The codes of the cases `token` lists with `filter`.
+async fn codes_listed(hub: &TestHub, token: &str, filter: Value) -> Vec<String> {
+    let d = hub
+        .ok(
+            token,
+            "query($f: CaseFilter) { cases(filter: $f) { edges { node { code } } } }",
+            json!({ "f": filter }),
+        )
+        .await;
+    let mut codes: Vec<String> = d["cases"]["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e["node"]["code"].as_str().map(str::to_string))
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// §4 and issue 12: `permitExpiresBefore` gives a questura its "permits expiring" list; like every
+/// filter it matches only cases where the viewer may read the field (LEGAL): a SERVICE recipient
+/// of the same case gets nothing from it, and no case it cannot see.
+async fn permits_expiring(hub: TestHub) {
+    let owner = hub.agency("Ente Permessi", "ENTE_ANTITRATTA", "BG").await;
+    let questura = hub.agency("Questura di Bergamo", "QUESTURA", "BG").await;
+    let servizi = hub
+        .agency("Servizi Sociali BG", "SERVIZI_TERRITORIALI", "BG")
+        .await;
+    let mut ids = Vec::new();
+    for (code, expires) in [
+        ("PE-1", "2024-01-10"),
+        ("PE-2", "2030-06-30"),
+        ("PE-3", "2024-01-05"),
+    ] {
+        let (id, _) = hub
+            .case(
+                &owner,
+                code,
+                json!({ "permitCurrent": "ART18", "permitExpiresOn": expires }),
+            )
+            .await;
+        ids.push(id);
+    }
+    // The questura works PE-1 and PE-2; PE-3 expires too but is not shared with it.
+    for id in &ids[..2] {
+        give(&hub, &owner, id, Rel::Permit, &questura).await;
+    }
+    give(&hub, &owner, &ids[0], Rel::Service, &servizi).await;
+    let before = json!({ "permitExpiresBefore": "2024-12-31" });
+    let q = hub.token(Some(&questura), UserRole::Operator);
+    assert_eq!(codes_listed(&hub, &q, before.clone()).await, ["PE-1"]);
+    assert_eq!(codes_listed(&hub, &q, json!({})).await, ["PE-1", "PE-2"]);
+    let sv = hub.token(Some(&servizi), UserRole::Operator);
+    assert_eq!(codes_listed(&hub, &sv, json!({})).await, ["PE-1"]);
+    assert!(
+        codes_listed(&hub, &sv, before.clone()).await.is_empty(),
+        "a SERVICE recipient filtered on LEGAL"
+    );
+    let o = hub.token(Some(&owner), UserRole::Operator);
+    assert_eq!(codes_listed(&hub, &o, before).await, ["PE-1", "PE-3"]);
+    hub.finish().await;
+}
+hub_test!(permits_expiring);
+
+/// Issue 12: a case opened on a referral gets an automatic `REF-…` code; its owner sets its own
+/// through `updateCase`, unique among its cases. Nobody else may.
+async fn owner_sets_the_code(hub: TestHub) {
+    let s = scene(&hub, "CODICE-1").await;
+    hub.case(&s.owner, "CODICE-2", json!({})).await;
+    let cav = hub.agency("CAV Codici", "CENTRO_ANTIVIOLENZA", "BG").await;
+    give(&hub, &s.owner, &s.case, Rel::Joint, &cav).await;
+    let (v, _) = version(&hub, &s.owner, &s.case).await;
+    let change = |code: &str| json!({ "id": s.case, "v": v, "p": { "code": code } });
+    let r = hub.gql(Some(&s.op), UPDATE, change("CODICE-2")).await;
+    expect_code(&r, "VALIDATION", "a code the owner already uses");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "patch.code", "{r}");
+    let cav_op = hub.token(Some(&cav), UserRole::Coordinator);
+    let r = hub.gql(Some(&cav_op), UPDATE, change("CAV-1")).await;
+    expect_code(&r, "FORBIDDEN", "a joint partner renaming the case");
+    hub.ok(&s.op, UPDATE, change("BG-2023-0001")).await;
+    let d = hub
+        .ok(
+            &s.op,
+            "query($id: ID!) { case(id: $id) { code } }",
+            json!({ "id": s.case }),
+        )
+        .await;
+    assert_eq!(d["case"]["code"], "BG-2023-0001");
+    hub.finish().await;
+}
+hub_test!(owner_sets_the_code);
+
+/// `access { actions writableFields }` of `case` as `token` sees it.
+async fn may_do(hub: &TestHub, token: &str, case: &str) -> (Value, Value) {
+    let d = hub
+        .ok(
+            token,
+            "query($id: ID!) { case(id: $id) { access { actions writableFields } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    let a = &d["case"]["access"];
+    (a["actions"].clone(), a["writableFields"].clone())
+}
+
+/// §5 and issue 12: `Case.access` says what the caller may do, from the same decisions that guard
+/// the mutations: a questura with PERMIT sets `permitCurrent` and `permitExpiresOn` and nothing
+/// else, and a change it may not make is FORBIDDEN naming the field.
+async fn access_says_what_one_may_do(hub: TestHub) {
+    let s = scene(&hub, "AZIONI-1").await;
+    let questura = hub.agency("Questura AZ", "QUESTURA", "BG").await;
+    let cav = hub.agency("CAV AZ", "CENTRO_ANTIVIOLENZA", "BG").await;
+    give(&hub, &s.owner, &s.case, Rel::Permit, &questura).await;
+    give(&hub, &s.owner, &s.case, Rel::Joint, &cav).await;
+    let q = hub.token(Some(&questura), UserRole::Operator);
+    let (actions, fields) = may_do(&hub, &q, &s.case).await;
+    assert_eq!(actions, json!(["updateCase"]));
+    assert_eq!(fields, json!(["permitCurrent", "permitExpiresOn"]));
+    let (v, _) = version(&hub, &s.owner, &s.case).await;
+    let r = hub
+        .gql(
+            Some(&q),
+            UPDATE,
+            json!({ "id": s.case, "v": v, "p": { "permitAtStart": "ART18" } }),
+        )
+        .await;
+    expect_code(&r, "FORBIDDEN", "a questura setting permitAtStart");
+    assert_eq!(
+        r["errors"][0]["extensions"]["field"], "patch.permitAtStart",
+        "{r}"
+    );
+    hub.ok(
+        &q,
+        UPDATE,
+        json!({ "id": s.case, "v": v, "p": { "permitCurrent": "SPECIAL_PROTECTION", "permitExpiresOn": "2026-01-31" } }),
+    )
+    .await;
+
+    let c = hub.token(Some(&cav), UserRole::Operator);
+    assert_eq!(
+        may_do(&hub, &c, &s.case).await,
+        (
+            json!(["updateCase", "addCaseNote"]),
+            json!(["gbvIndicators", "gbvRiskLevel"])
+        )
+    );
+    let (actions, fields) = may_do(&hub, &s.op, &s.case).await;
+    assert_eq!(
+        actions,
+        json!([
+            "updateCase",
+            "addActivity",
+            "endActivity",
+            "closeCase",
+            "addCaseNote",
+            "recordConsent",
+            "revokeConsent",
+            "shareCase",
+            "revokeShare"
+        ])
+    );
+    assert!(fields.as_array().is_some_and(|f| f.len() == 25), "{fields}");
+    let (actions, _) = may_do(&hub, &s.coord, &s.case).await;
+    assert!(
+        actions
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("requestTransfer"))),
+        "{actions}"
+    );
+    hub.finish().await;
+}
+hub_test!(access_says_what_one_may_do);
