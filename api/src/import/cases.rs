@@ -24,6 +24,7 @@ use crate::{
         enums::{
             AgeGroup, CaseOutcome, CasePhase, EmersionChannel, Exploitation, Gender, PermitType,
         },
+        mutation::cases::close_imported,
         open_case,
         scalars::Date,
         CaseInput,
@@ -62,15 +63,34 @@ impl Parsed {
         }
     }
 
-    /// Why a row that is not in the hub yet cannot be opened as written, if it cannot.
-    fn closed_problems(&self, header: &Header) -> Vec<Rejection> {
+    /// Why a row that is not in the hub yet cannot be opened as written, if it cannot. A closed
+    /// case needs the day it was closed and its outcome, as `closeCase` does.
+    fn closed_problems(&self, header: &Header, today: NaiveDate) -> Vec<Rejection> {
         let mut out = Vec::new();
         if self.input.phase == CasePhase::Closed {
-            out.push(Rejection::new(
-                self.row,
-                Some(header.label("phase")),
-                "closed cases are not imported in this version: import the case in its last open phase and close it in the hub (closeCase records the outcome)",
-            ));
+            let mut need = |name: &str, reason: String| {
+                out.push(Rejection::new(self.row, Some(header.label(name)), reason));
+            };
+            match self.closed_on {
+                None => need(
+                    "closedOn",
+                    "a closed case needs the day it was closed".into(),
+                ),
+                Some(d) if d < self.input.opened_on.0 => need(
+                    "closedOn",
+                    format!(
+                        "closedOn ({d}) is before openedOn ({})",
+                        self.input.opened_on.0
+                    ),
+                ),
+                Some(d) if d > today => {
+                    need("closedOn", format!("closedOn ({d}) is in the future"))
+                }
+                Some(_) => {}
+            }
+            if self.outcome.is_none() {
+                need("outcome", "a closed case needs its outcome".into());
+            }
         } else {
             for (name, set) in [
                 ("closedOn", self.closed_on.is_some()),
@@ -133,9 +153,7 @@ fn parse_row(header: &Header, row: usize, record: &StringRecord) -> Result<Parse
     input.complaint_filed_on = c.parse("complaintFiledOn", values::date).map(Date);
     input.health_notes = c.text("healthNotes");
     input.psych_support = c.text("psychSupport");
-    input.gbv_indicators = c
-        .text("gbvIndicators")
-        .map(|v| values::items(&v).into_iter().map(str::to_string).collect());
+    input.gbv_indicators = c.text("gbvIndicators").map(|v| values::text_items(&v));
     input.gbv_risk_level = c.text("gbvRiskLevel");
     if !c.problems.is_empty() || code.is_none() || phase.is_none() || opened_on.is_none() {
         return Err(c.problems);
@@ -372,10 +390,16 @@ pub async fn import_cases(
             }
             continue;
         }
-        let problems = p.closed_problems(&header);
+        let problems = p.closed_problems(&header, today);
         if !problems.is_empty() {
             report.rejected.extend(problems);
             continue;
+        }
+        // A closed case is opened in the first phase, then closed as `closeCase` would, so its
+        // history records the closure.
+        let closure = p.closed_on.zip(p.outcome);
+        if closure.is_some() {
+            p.input.phase = CasePhase::ProntoIntervento;
         }
         match open_case(
             w.txn(),
@@ -387,7 +411,12 @@ pub async fn import_cases(
         )
         .await
         {
-            Ok(_) => report.valid += 1,
+            Ok(id) => {
+                if let Some((on, outcome)) = closure {
+                    close_imported(w.txn(), principal, &id, on, outcome).await?;
+                }
+                report.valid += 1
+            }
             Err(ApiError::Validation { field, message }) => {
                 let column = column_of(&header, &field);
                 report.rejected.push(Rejection::new(

@@ -118,6 +118,46 @@ async fn record_phase<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Closes a case an import has just opened in its first phase, as `closeCase` would: phase,
+/// day, outcome, the closure in its history, and the access-log entry of the change.
+pub(crate) async fn close_imported<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    id: &str,
+    on: NaiveDate,
+    outcome: CaseOutcome,
+) -> ApiResult<()> {
+    case::Entity::update_many()
+        .col_expr(case::Column::Phase, Expr::value(CasePhase::Closed.as_str()))
+        .col_expr(case::Column::ClosedOn, Expr::value(Some(on)))
+        .col_expr(case::Column::Outcome, Expr::value(Some(outcome.as_str())))
+        .col_expr(case::Column::OutcomeOn, Expr::value(Some(on)))
+        .filter(case::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    record_phase(
+        db,
+        principal,
+        id,
+        Some(CasePhase::ProntoIntervento.as_str()),
+        CasePhase::Closed.as_str(),
+        Some(format!("closed on {on}, imported from a spreadsheet")),
+    )
+    .await?;
+    log_change(
+        db,
+        principal,
+        Some(id),
+        crate::import::CASE_OPERATION,
+        RelationshipSet::empty().with(Relationship::Owner),
+        ClassSet::empty()
+            .with(DataClass::Base)
+            .with(DataClass::Pathway),
+        None,
+    )
+    .await
+}
+
 /// Codes are the holding agency's own: unique per owner, so no ente learns another's codes.
 /// `except` is the case being renamed (its own code is no clash).
 async fn code_is_free<C: ConnectionTrait>(
