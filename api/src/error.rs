@@ -11,6 +11,10 @@ pub enum ApiError {
     /// The viewer may see the object but not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The viewer may see the object but not change this input field; `field` is its input
+    /// path (e.g. `patch.permitAtStart`).
+    #[error("{message}")]
+    ForbiddenField { field: String, message: String },
     /// The object does not exist for this viewer. The message depends only on the kind of object,
     /// so a hidden record answers exactly like one that never existed.
     #[error("{0} not found")]
@@ -46,7 +50,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
-            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Forbidden(_) | ApiError::ForbiddenField { .. } => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Validation { .. } => "VALIDATION",
             ApiError::Conflict { .. } => "CONFLICT",
@@ -84,7 +88,9 @@ impl From<ApiError> for async_graphql::Error {
         async_graphql::Error::new(err.to_string()).extend_with(|_, ext| {
             ext.set("code", code);
             match &err {
-                ApiError::Validation { field, .. } => ext.set("field", field.as_str()),
+                ApiError::Validation { field, .. } | ApiError::ForbiddenField { field, .. } => {
+                    ext.set("field", field.as_str())
+                }
                 ApiError::Conflict { current_version } => {
                     ext.set("currentVersion", *current_version)
                 }

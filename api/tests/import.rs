@@ -402,10 +402,17 @@ async fn five_thousand_rows_round_trip(db: &TestDb) {
         stdout(&out)
     );
     assert_eq!(db.cases().await, 5000);
+    // ACCESS.md §9: telling "unchanged" reads the stored values: one entry per case compared,
+    // and nothing else written.
     assert_eq!(
         db.log_entries().await,
-        log_before,
-        "a second run writes nothing"
+        log_before + 5000,
+        "a second run writes only the reads of its comparisons"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM access_log WHERE operation = 'import'")
+            .await,
+        5000
     );
 
     let first_export = db.dir.join("export-1.csv");
@@ -534,10 +541,10 @@ async fn bad_files_write_nothing(db: &TestDb) {
             vec!["     2  openedOn", "openedOn (2999-01-01) is in the future"],
         ),
         (
-            "closed case",
+            "closed case without the day it was closed",
             "code,phase,openedOn,outcome\nA-1,CLOSED,2023-01-01,AUTONOMY\n".into(),
             vec![],
-            vec!["closed cases are not imported", "outcome"],
+            vec!["     2  closedOn", "a closed case needs the day it was closed"],
         ),
         (
             "unknown column",
@@ -764,6 +771,20 @@ async fn referrals(db: &TestDb) {
         1,
         "an empty province is the target's"
     );
+    // ACCESS.md §6: requester, reference, day and target name one referral. Another target is
+    // another referral; one referral named twice (by id, then by name) is sent once.
+    let more = db.file(
+        "more-referrals.csv",
+        "target,receivedOn,subjectRef\nente-bs,2023-03-02,CT-1\nente-bg,2023-03-09,CT-9\nCooperativa Ente Bergamo,2023-03-09,CT-9\n",
+    );
+    let out = db.run(&["import", "referrals", &more, "--agency", COMMISSIONE]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("2 created, 1 unchanged"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 4);
 
     let bad = db.file(
         "bad-referrals.csv",
@@ -777,7 +798,7 @@ async fn referrals(db: &TestDb) {
         report.contains("names no anti-trafficking ente"),
         "{report}"
     );
-    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 2);
+    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 4);
 }
 on_both!(referrals);
 
@@ -811,23 +832,49 @@ async fn closed_cases(db: &TestDb) {
         "{}",
         stdout(&out)
     );
-    // A closed case the hub does not have, and an outcome on an open case: refused.
+    // An outcome on an open case, a closed case without its outcome: refused.
     let new = db.file(
         "closed.csv",
-        "code,phase,openedOn,closedOn,outcome\nC-3,chiuso,2023-01-10,30/06/2023,autonomia\nC-4,PRIMA_ACCOGLIENZA,2023-01-10,,AUTONOMY\n",
+        "code,phase,openedOn,closedOn,outcome\nC-3,chiuso,2023-01-10,30/06/2023,autonomia\nC-4,PRIMA_ACCOGLIENZA,2023-01-10,,AUTONOMY\nC-5,CLOSED,2023-01-10,2023-06-30,\n",
     );
     let out = import(db, &new, &[]);
     assert_eq!(out.status.code(), Some(1));
     let report = stdout(&out);
     assert!(
-        report.contains("     2  phase") && report.contains("closed cases are not imported"),
-        "{report}"
-    );
-    assert!(
         report.contains("     3  outcome") && report.contains("leave it empty"),
         "{report}"
     );
+    assert!(
+        report.contains("     4  outcome") && report.contains("needs its outcome"),
+        "{report}"
+    );
+    assert!(!report.contains("     2  "), "{report}");
     assert_eq!(db.cases().await, 2);
+    // A closed case the hub does not have: opened, then closed as closeCase does, the closure
+    // in its history.
+    let new = db.file(
+        "closed-ok.csv",
+        "code,phase,openedOn,closedOn,outcome\nC-3,chiuso,2023-01-10,30/06/2023,autonomia\n",
+    );
+    let out = import(db, &new, &[]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(db.cases().await, 3);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM cases WHERE code = 'C-3' AND phase = 'CLOSED' AND closed_on = '2023-06-30' AND outcome = 'AUTONOMY'")
+            .await,
+        1
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM case_phase_changes p JOIN cases c ON c.id = p.case_id WHERE c.code = 'C-3' AND p.to_phase = 'CLOSED'")
+            .await,
+        1
+    );
+    let out = import(db, &new, &[]);
+    assert!(
+        stdout(&out).contains("0 created, 1 unchanged"),
+        "{}",
+        stdout(&out)
+    );
 }
 on_both!(closed_cases);
 

@@ -25,6 +25,7 @@ pub mod project_indicator;
 pub mod protocol;
 pub mod protocol_signatory;
 pub mod referral;
+pub mod referral_correction;
 pub mod referral_interview;
 pub mod share;
 pub mod shelter;

@@ -17,6 +17,7 @@ pub use super::project_indicator::Entity as ProjectIndicator;
 pub use super::protocol::Entity as Protocol;
 pub use super::protocol_signatory::Entity as ProtocolSignatory;
 pub use super::referral::Entity as Referral;
+pub use super::referral_correction::Entity as ReferralCorrection;
 pub use super::referral_interview::Entity as ReferralInterview;
 pub use super::share::Entity as Share;
 pub use super::shelter::Entity as Shelter;

@@ -292,6 +292,17 @@ pub enum ReferralInterviews {
 }
 
 #[derive(DeriveIden)]
+pub enum ReferralCorrections {
+    Table,
+    Id,
+    ReferralId,
+    CorrectedAt,
+    CorrectedBy,
+    Reason,
+    Fields,
+}
+
+#[derive(DeriveIden)]
 pub enum AccessLog {
     Table,
     Seq,

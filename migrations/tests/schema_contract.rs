@@ -128,8 +128,9 @@ async fn contract(db: DatabaseConnection) {
         referral_interview,
         access_log,
         statistics_release,
+        referral_correction,
     );
-    assert_eq!(TABLES.len(), 22);
+    assert_eq!(TABLES.len(), 23);
 
     // Microseconds: what PostgreSQL keeps.
     let now = Utc::now().trunc_subsecs(6);

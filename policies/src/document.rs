@@ -164,6 +164,8 @@ impl ReferralViewer {
 pub(crate) enum ReferralChange {
     Work,
     Withdraw,
+    /// Correcting a concluded referral, with a reason (optional: without it nobody corrects).
+    Correct,
 }
 
 /// What a statistics scope gives (ACCESS.md section 7).
@@ -287,6 +289,9 @@ pub(crate) struct ReferralsDoc {
     pub targets: List<AgencyKind>,
     pub visibility: OrderedMap<ReferralViewer, List<ReferralClass>>,
     pub changes: OrderedMap<ReferralChange, List<ReferralViewer>>,
+    /// Roles that may correct a concluded referral (default: every acting role).
+    #[serde(default)]
+    pub correct_roles: Option<List<UserRole>>,
 }
 
 #[derive(Debug, Deserialize)]

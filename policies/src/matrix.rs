@@ -300,10 +300,12 @@ fn referrals(p: &Policy, out: &mut String) -> std::fmt::Result {
     writeln!(
         out,
         "Schedule, record interviews, conclude: {}. Withdraw (while not concluded): {}. \
-         Roles that may do either: {}.",
+         Roles that may do either: {}. Correct a concluded referral, with a reason: {} ({}).",
         who(p.referral_work),
         who(p.referral_withdraw),
-        roles(p.act_roles)
+        roles(p.act_roles),
+        who(p.referral_correct),
+        roles(p.referral_correct_roles)
     )?;
     writeln!(out)?;
     Ok(())

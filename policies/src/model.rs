@@ -354,6 +354,19 @@ impl std::fmt::Display for FieldClass {
 }
 
 impl CaseAction {
+    /// Every action that is not a field update, in declaration order.
+    pub const ACTIONS: [CaseAction; 9] = [
+        CaseAction::ChangePhase,
+        CaseAction::Close,
+        CaseAction::AddNote,
+        CaseAction::ManageConsents,
+        CaseAction::Share,
+        CaseAction::RequestTransfer,
+        CaseAction::DecideTransfer,
+        CaseAction::ReadAccessLog,
+        CaseAction::ReviewEmergencyShares,
+    ];
+
     /// The action's name in the policy document (`UPDATE_FIELD` for any field update).
     pub fn as_str(self) -> &'static str {
         match self {

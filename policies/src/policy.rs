@@ -111,6 +111,10 @@ pub struct Policy {
     /// Masks over `ReferralViewer`.
     pub(crate) referral_work: Mask,
     pub(crate) referral_withdraw: Mask,
+    /// Mask over `ReferralViewer`: who corrects a concluded referral.
+    pub(crate) referral_correct: Mask,
+    /// Mask over `UserRole`: the roles that may correct.
+    pub(crate) referral_correct_roles: Mask,
     pub(crate) stats_k: u64,
     pub(crate) stats_roles: Mask,
     pub(crate) stats_anonymous: StatsAccess,
@@ -291,6 +295,15 @@ impl Policy {
                 .referral_columns(viewer, relation)
                 .any(|col| self.referral_withdraw & bit(col) != 0)
     }
+    /// Whether the viewer may correct a concluded referral (section 6: a coordinator of the
+    /// target ente, with a reason).
+    pub fn may_correct_referral(&self, viewer: &Viewer, relation: ReferralRelation) -> bool {
+        self.acts(viewer)
+            && self.referral_correct_roles & bit(viewer.role) != 0
+            && self
+                .referral_columns(viewer, relation)
+                .any(|col| self.referral_correct & bit(col) != 0)
+    }
     /// Statistics access (section 7). `requested` None means the default scope for the viewer.
     /// `viewer` None is an anonymous caller. Err(()) means FORBIDDEN.
     #[allow(clippy::result_unit_err)] // frozen interface: the api maps Err(()) to FORBIDDEN.
@@ -427,6 +440,34 @@ impl Policy {
             && self.emergency_roles & bit(viewer.role) != 0
             && self.purpose_uses_share(purpose)
             && self.may(viewer, rels, CaseAction::Share)
+    }
+
+    /// The actions other than field updates that a viewer with these relationships may take on
+    /// a case (`CaseAction::ACTIONS` filtered by [`Policy::may`]): what a client may offer.
+    pub fn permitted_actions(
+        &self,
+        viewer: &Viewer,
+        rels: RelationshipSet,
+    ) -> impl Iterator<Item = CaseAction> + '_ {
+        let viewer = *viewer;
+        CaseAction::ACTIONS
+            .into_iter()
+            .filter(move |a| self.may(&viewer, rels, *a))
+    }
+
+    /// Of `fields` (case field names), those a viewer with these relationships may change: the
+    /// same [`Policy::may`] question an update asks for each field it touches.
+    pub fn writable_fields<'a>(
+        &'a self,
+        viewer: &Viewer,
+        rels: RelationshipSet,
+        fields: &'a [&'static str],
+    ) -> impl Iterator<Item = &'static str> + 'a {
+        let viewer = *viewer;
+        fields
+            .iter()
+            .copied()
+            .filter(move |f| self.may(&viewer, rels, CaseAction::UpdateField(f)))
     }
 
     // ----- private helpers -----

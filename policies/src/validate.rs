@@ -416,10 +416,12 @@ impl Loader<'_> {
         }
         let mut referral_work: Option<Mask> = None;
         let mut referral_withdraw: Option<Mask> = None;
+        let mut referral_correct: Option<Mask> = None;
         for (change, list) in &doc.referrals.changes.0 {
             let (slot, name) = match change {
                 ReferralChange::Work => (&mut referral_work, "WORK"),
                 ReferralChange::Withdraw => (&mut referral_withdraw, "WITHDRAW"),
+                ReferralChange::Correct => (&mut referral_correct, "CORRECT"),
             };
             let what = format!("[referrals.changes] {name}");
             let mask = self.mask(list, &what)?;
@@ -436,6 +438,21 @@ impl Loader<'_> {
             return Err(PolicyError::Invalid(
                 "[referrals.changes] must have both WORK and WITHDRAW".to_string(),
             ));
+        };
+        let referral_correct = referral_correct.unwrap_or(0);
+        let referral_correct_roles = match &doc.referrals.correct_roles {
+            None => act_roles,
+            Some(list) => {
+                let what = "[referrals] correct_roles";
+                let mask = self.mask(list, what)?;
+                if mask == 0 || mask & !act_roles != 0 {
+                    return Err(self.at(
+                        list.span(),
+                        format!("{what} must name one or more roles of [roles] act"),
+                    ));
+                }
+                mask
+            }
         };
 
         // --- statistics
@@ -560,6 +577,8 @@ impl Loader<'_> {
             referral_visibility,
             referral_work,
             referral_withdraw,
+            referral_correct,
+            referral_correct_roles,
             stats_k,
             stats_roles,
             stats_anonymous,

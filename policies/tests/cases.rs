@@ -391,3 +391,56 @@ fn administration_and_creation() {
         );
     }
 }
+
+/// What a client is told a viewer may do (`Case.access.actions` / `writableFields`) is the same
+/// `may` the changes ask: a questura with PERMIT sets `permitCurrent` and `permitExpiresOn`, not
+/// `permitAtStart`, and takes no other action; an owner's operator does what the owner may except
+/// the coordinators' actions; nobody with NONE does anything.
+#[test]
+fn permitted_actions_and_writable_fields() {
+    let p = policy();
+    let legal: [&'static str; 3] = ["permitAtStart", "permitCurrent", "permitExpiresOn"];
+    let questura = viewer(UserRole::Operator, AgencyKind::Questura);
+    assert_eq!(
+        p.writable_fields(&questura, rels(&[Permit]), &legal)
+            .collect::<Vec<_>>(),
+        ["permitCurrent", "permitExpiresOn"]
+    );
+    assert_eq!(p.permitted_actions(&questura, rels(&[Permit])).count(), 0);
+    let operator = viewer(UserRole::Operator, AgencyKind::EnteAntitratta);
+    assert_eq!(
+        p.permitted_actions(&operator, rels(&[Owner]))
+            .collect::<Vec<_>>(),
+        [
+            CaseAction::ChangePhase,
+            CaseAction::Close,
+            CaseAction::AddNote,
+            CaseAction::ManageConsents,
+            CaseAction::Share,
+        ]
+    );
+    assert_eq!(
+        p.writable_fields(&operator, rels(&[Owner]), &legal).count(),
+        3
+    );
+    let coordinator = viewer(UserRole::Coordinator, AgencyKind::EnteAntitratta);
+    assert_eq!(
+        p.permitted_actions(&coordinator, rels(&[Transfer]))
+            .collect::<Vec<_>>(),
+        [CaseAction::DecideTransfer]
+    );
+    for v in [questura, operator, coordinator] {
+        assert_eq!(p.permitted_actions(&v, rels(&[])).count(), 0);
+        assert_eq!(p.writable_fields(&v, rels(&[]), &legal).count(), 0);
+    }
+    // Every answer is one `may` call.
+    for rel in Relationship::ALL {
+        for a in CaseAction::ACTIONS {
+            assert_eq!(
+                p.permitted_actions(&coordinator, rels(&[rel]))
+                    .any(|x| x == a),
+                p.may(&coordinator, rels(&[rel]), a)
+            );
+        }
+    }
+}

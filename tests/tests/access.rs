@@ -215,8 +215,10 @@ pub(crate) const CASE_FIELDS: [(&str, &str, &str); 37] = [
     ),
 ];
 
-/// §2 for the fields a `CasePatch` changes (`shelterId` is the LOCATION class).
-const PATCH_FIELDS: [(&str, &str); 24] = [
+/// §2 for the fields a `CasePatch` changes (`shelterId` is the LOCATION class; `code`, the
+/// owner's own code for the case, is BASE: issue 12).
+const PATCH_FIELDS: [(&str, &str); 25] = [
+    ("code", "BASE"),
     ("phase", "BASE"),
     ("nationality", "PROFILE"),
     ("gender", "PROFILE"),

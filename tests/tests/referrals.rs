@@ -171,7 +171,14 @@ async fn referral_fields_are_the_documents(hub: TestHub) {
         .map(|f| f["name"].as_str().unwrap().to_string())
         .collect();
     served.sort();
-    let mut documented: Vec<String> = REFERRAL_FIELDS.iter().map(|f| f.0.to_string()).collect();
+    // Besides the §6 fields: what the viewer may do, and the corrections history (each entry
+    // filtered by the classes of the fields it changed).
+    let mut documented: Vec<String> = REFERRAL_FIELDS
+        .iter()
+        .map(|f| f.0)
+        .chain(["access", "corrections"])
+        .map(str::to_string)
+        .collect();
     documented.sort();
     assert_eq!(served, documented);
     hub.finish().await;
@@ -480,3 +487,350 @@ async fn who_sends_referrals(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(who_sends_referrals);
+
+/// The `extensions.field` and message of the first error, after checking it is VALIDATION.
+fn refused_on(r: &Value, what: &str) -> (String, String) {
+    expect_code(r, "VALIDATION", what);
+    let e = &r["errors"][0];
+    (
+        e["extensions"]["field"].as_str().unwrap_or("").to_string(),
+        e["message"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// §6, issue 12: the steps keep their order (received ≤ scheduled ≤ interviews ≤ concluded), an
+/// identification needs an interview, `NOT_IDENTIFIED` never opens a case. Each refusal is
+/// VALIDATION naming its rule and its input path, and changes nothing.
+async fn steps_keep_their_order(hub: TestHub) {
+    let ct = hub
+        .agency("CT Milano", "COMMISSIONE_TERRITORIALE", "MI")
+        .await;
+    let ente = hub.agency("Ente Ordine", "ENTE_ANTITRATTA", "MI").await;
+    let id = send(&hub, &ct, &ente, "CT-MI/ORD/1").await;
+    let t = hub.token(Some(&ente), UserRole::Coordinator);
+    let conclude = |on: &str, outcome: &str, adhesion: bool| json!({ "id": id, "on": on, "o": outcome, "a": adhesion });
+    let concluding = "mutation($id: ID!, $on: Date!, $o: ReferralOutcome!, $a: Boolean!) { concludeReferral(id: $id, on: $on, outcome: $o, programmeAdhesion: $a) { id status } }";
+    let dated = |on: &str| json!({ "id": id, "on": on });
+    let refusals = [
+        (
+            "an identification without an interview, on a RECEIVED referral",
+            concluding,
+            conclude("2023-03-02", "IDENTIFIED_TRAFFICKING", false),
+            "outcome",
+            "at least one interview",
+        ),
+        (
+            "NOT_IDENTIFIED with adhesion",
+            concluding,
+            conclude("2023-03-02", "NOT_IDENTIFIED", true),
+            "programmeAdhesion",
+            "NOT_IDENTIFIED never opens a case",
+        ),
+        (
+            "a schedule before the referral was received",
+            SCHEDULE,
+            dated("2023-02-28"),
+            "on",
+            "dates keep their order",
+        ),
+    ];
+    for (what, doc, vars, field, rule) in refusals {
+        let r = hub.gql(Some(&t), doc, vars).await;
+        let (f, message) = refused_on(&r, what);
+        assert_eq!(f, field, "{what}: {r}");
+        assert!(
+            message.contains(rule),
+            "{what}: the rule is not named: {message}"
+        );
+    }
+    hub.ok(&t, SCHEDULE, dated("2023-03-05")).await;
+    let r = hub.gql(Some(&t), INTERVIEW, dated("2023-03-04")).await;
+    let (f, message) = refused_on(&r, "an interview before the schedule");
+    assert_eq!(f, "on");
+    assert!(message.contains("dates keep their order"), "{message}");
+    hub.ok(&t, INTERVIEW, dated("2023-03-10")).await;
+    for (what, doc, vars) in [
+        (
+            "a schedule after the first interview",
+            SCHEDULE,
+            dated("2023-03-12"),
+        ),
+        (
+            "a conclusion before the last interview",
+            concluding,
+            conclude("2023-03-09", "NOT_IDENTIFIED", false),
+        ),
+        (
+            "unreachable before the last interview",
+            UNREACHABLE,
+            dated("2023-03-09"),
+        ),
+    ] {
+        let r = hub.gql(Some(&t), doc, vars).await;
+        let (f, message) = refused_on(&r, what);
+        assert_eq!(f, "on", "{what}");
+        assert!(
+            message.contains("dates keep their order"),
+            "{what}: {message}"
+        );
+    }
+    // Nothing was written by the refusals: no case, the referral still in progress.
+    let d = hub
+        .ok(
+            &t,
+            "query($id: ID!) { referral(id: $id) { status case { id } } cases { totalCount } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(d["referral"]["status"], "IN_PROGRESS", "{d}");
+    assert_eq!(d["cases"]["totalCount"], 0, "{d}");
+    let d = hub
+        .ok(
+            &t,
+            concluding,
+            conclude("2023-03-10", "IDENTIFIED_TRAFFICKING", false),
+        )
+        .await;
+    assert_eq!(d["concludeReferral"]["status"], "CONCLUDED");
+    hub.finish().await;
+}
+hub_test!(steps_keep_their_order);
+
+/// §6, issue 12: the same requester, subject reference, day and target name one referral: asking
+/// again, also many times at once, returns it; another target or day is another referral.
+async fn asking_again_returns_the_referral(hub: TestHub) {
+    let ct = hub
+        .agency("CT Brescia", "COMMISSIONE_TERRITORIALE", "BS")
+        .await;
+    let ente = hub.agency("Ente Uno", "ENTE_ANTITRATTA", "BS").await;
+    let other = hub.agency("Ente Due", "ENTE_ANTITRATTA", "BS").await;
+    let first = send(&hub, &ct, &ente, "CT-BS/IDEM/1").await;
+    assert_eq!(send(&hub, &ct, &ente, "CT-BS/IDEM/1").await, first);
+    let t = hub.token(Some(&ct), UserRole::Operator);
+    let input =
+        json!({ "i": { "target": ente, "receivedOn": RECEIVED_ON, "subjectRef": "CT-BS/IDEM/2" } });
+    let (a, b, c, d) = tokio::join!(
+        hub.gql(Some(&t), CREATE, input.clone()),
+        hub.gql(Some(&t), CREATE, input.clone()),
+        hub.gql(Some(&t), CREATE, input.clone()),
+        hub.gql(Some(&t), CREATE, input.clone()),
+    );
+    let ids: Vec<Value> = [a, b, c, d]
+        .iter()
+        .map(|r| {
+            assert!(r.get("errors").is_none(), "{r}");
+            r["data"]["createReferral"]["id"].clone()
+        })
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "concurrent calls made several referrals: {ids:?}"
+    );
+    let elsewhere = send(&hub, &ct, &other, "CT-BS/IDEM/1").await;
+    assert_ne!(elsewhere, first, "another target is another referral");
+    let d = hub.ok(&t, "{ referrals { totalCount } }", json!({})).await;
+    assert_eq!(d["referrals"]["totalCount"], 3, "{d}");
+    hub.finish().await;
+}
+hub_test!(asking_again_returns_the_referral);
+
+const CORRECT: &str = "mutation($id: ID!, $why: String!, $o: ReferralOutcome, $on: Date, $a: Boolean) { correctReferral(id: $id, reason: $why, outcome: $o, concludedOn: $on, programmeAdhesion: $a) { id outcome concludedOn programmeAdhesion case { id } } }";
+const CORRECTIONS: &str = "query($id: ID!) { referral(id: $id) { outcome concludedOn corrections { fields reason } access { actions writableFields } } }";
+
+/// §6, issue 12: a concluded referral is corrected only by a coordinator of the target ente, with
+/// a reason and under the rules of a conclusion; the correction is in the referral's history, and
+/// each requester sees it only for the fields §6 lets it read (a law-enforcement requester never
+/// learns that the outcome changed).
+async fn corrections_of_concluded_referrals(hub: TestHub) {
+    let ct = hub
+        .agency("CT Correzioni", "COMMISSIONE_TERRITORIALE", "BS")
+        .await;
+    let police = hub.agency("Polizia Correzioni", "FORZE_ORDINE", "BS").await;
+    let ente = hub.agency("Ente Correzioni", "ENTE_ANTITRATTA", "BS").await;
+    let stranger = hub.agency("Ente Estraneo", "ENTE_ANTITRATTA", "BS").await;
+    let from_ct = send(&hub, &ct, &ente, "CT/COR/1").await;
+    let from_police = send(&hub, &police, &ente, "PS/COR/1").await;
+    for id in [&from_ct, &from_police] {
+        work(&hub, &ente, id, false).await;
+    }
+    let coord = hub.token(Some(&ente), UserRole::Coordinator);
+    let op = hub.token(Some(&ente), UserRole::Operator);
+    let vars = |id: &str, extra: Value| {
+        let mut v = json!({ "id": id, "why": "errore di trascrizione" });
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        v
+    };
+    // Concluded: the usual steps refuse, a correction is the way.
+    let r = hub
+        .gql(
+            Some(&coord),
+            CONCLUDE,
+            json!({ "id": from_ct, "on": "2023-03-21", "a": false }),
+        )
+        .await;
+    expect_code(&r, "VALIDATION", "concluding twice");
+    for (t, expected) in [
+        (&op, "FORBIDDEN"),
+        (&hub.token(Some(&ct), UserRole::Coordinator), "FORBIDDEN"),
+        (
+            &hub.token(Some(&stranger), UserRole::Coordinator),
+            "NOT_FOUND",
+        ),
+    ] {
+        let r = hub
+            .gql(
+                Some(t),
+                CORRECT,
+                vars(&from_ct, json!({ "o": "NOT_IDENTIFIED" })),
+            )
+            .await;
+        expect_code(&r, expected, "a correction by who may not correct");
+    }
+    let d = hub.ok(&coord, CORRECTIONS, json!({ "id": from_ct })).await;
+    assert_eq!(
+        d["referral"]["access"]["actions"],
+        json!(["correctReferral"]),
+        "{d}"
+    );
+    // The rules of a conclusion hold.
+    for (extra, field) in [
+        (json!({ "on": "2023-03-09" }), "concludedOn"),
+        (
+            json!({ "o": "NOT_IDENTIFIED", "a": true }),
+            "programmeAdhesion",
+        ),
+        (json!({}), "id"),
+    ] {
+        let r = hub
+            .gql(Some(&coord), CORRECT, vars(&from_ct, extra.clone()))
+            .await;
+        expect_code(&r, "VALIDATION", &format!("correction {extra}"));
+        assert_eq!(r["errors"][0]["extensions"]["field"], field, "{r}");
+    }
+    let d = hub
+        .ok(
+            &coord,
+            CORRECT,
+            vars(&from_ct, json!({ "o": "NOT_IDENTIFIED" })),
+        )
+        .await;
+    assert_eq!(d["correctReferral"]["outcome"], "NOT_IDENTIFIED");
+    // The requester sees the corrected outcome and why.
+    let ct_op = hub.token(Some(&ct), UserRole::Operator);
+    let d = hub.ok(&ct_op, CORRECTIONS, json!({ "id": from_ct })).await;
+    assert_eq!(d["referral"]["outcome"], "NOT_IDENTIFIED");
+    assert_eq!(
+        d["referral"]["corrections"],
+        json!([{ "fields": ["outcome"], "reason": "errore di trascrizione" }])
+    );
+    assert_eq!(d["referral"]["access"]["actions"], json!([]));
+
+    // A law-enforcement requester: an outcome correction does not exist for it; a date
+    // correction shows the date only, without the reason.
+    hub.ok(
+        &coord,
+        CORRECT,
+        vars(&from_police, json!({ "o": "NOT_IDENTIFIED" })),
+    )
+    .await;
+    let p_op = hub.token(Some(&police), UserRole::Operator);
+    let d = hub
+        .ok(&p_op, CORRECTIONS, json!({ "id": from_police }))
+        .await;
+    assert_eq!(d["referral"]["corrections"], json!([]), "{d}");
+    hub.ok(
+        &coord,
+        CORRECT,
+        vars(&from_police, json!({ "on": "2023-03-22" })),
+    )
+    .await;
+    let d = hub
+        .ok(&p_op, CORRECTIONS, json!({ "id": from_police }))
+        .await;
+    assert_eq!(
+        d["referral"]["corrections"],
+        json!([{ "fields": ["concludedOn"], "reason": null }]),
+        "{d}"
+    );
+    assert_eq!(d["referral"]["concludedOn"], "2023-03-22");
+    // The target sees the whole history; adhesion recorded late opens the case once.
+    let d = hub
+        .ok(
+            &coord,
+            CORRECT,
+            vars(
+                &from_police,
+                json!({ "o": "IDENTIFIED_TRAFFICKING", "a": true }),
+            ),
+        )
+        .await;
+    assert!(d["correctReferral"]["case"]["id"].is_string(), "{d}");
+    let d = hub
+        .ok(&coord, CORRECTIONS, json!({ "id": from_police }))
+        .await;
+    assert_eq!(
+        d["referral"]["corrections"].as_array().map(Vec::len),
+        Some(3),
+        "{d}"
+    );
+    let r = hub
+        .gql(
+            Some(&coord),
+            CORRECT,
+            vars(&from_police, json!({ "a": false })),
+        )
+        .await;
+    expect_code(
+        &r,
+        "VALIDATION",
+        "taking adhesion back once the case is open",
+    );
+    hub.finish().await;
+}
+hub_test!(corrections_of_concluded_referrals);
+
+/// Issue 12: the case opened on adhesion gets an automatic `REF-…` code; its owner gives it its
+/// own through `updateCase`, unique among its cases.
+async fn adhesion_case_takes_the_owners_code(hub: TestHub) {
+    let ct = hub
+        .agency("CT Codici", "COMMISSIONE_TERRITORIALE", "BG")
+        .await;
+    let ente = hub.agency("Ente Codici", "ENTE_ANTITRATTA", "BG").await;
+    let id = send(&hub, &ct, &ente, "CT/COD/1").await;
+    work(&hub, &ente, &id, true).await;
+    let op = hub.token(Some(&ente), UserRole::Operator);
+    let d = hub
+        .ok(
+            &op,
+            "query($id: ID!) { referral(id: $id) { case { id code version } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let case = &d["referral"]["case"];
+    assert!(
+        case["code"].as_str().is_some_and(|c| c.starts_with("REF-")),
+        "{d}"
+    );
+    let update = "mutation($id: ID!, $v: Int!, $c: String!) { updateCase(id: $id, version: $v, patch: { code: $c }) { code } }";
+    hub.case(&ente, "BG-2023-7", json!({})).await;
+    let r = hub
+        .gql(
+            Some(&op),
+            update,
+            json!({ "id": case["id"], "v": case["version"], "c": "BG-2023-7" }),
+        )
+        .await;
+    expect_code(&r, "VALIDATION", "a code the ente already uses");
+    let d = hub
+        .ok(
+            &op,
+            update,
+            json!({ "id": case["id"], "v": case["version"], "c": "BG-2023-8" }),
+        )
+        .await;
+    assert_eq!(d["updateCase"]["code"], "BG-2023-8");
+    hub.finish().await;
+}
+hub_test!(adhesion_case_takes_the_owners_code);

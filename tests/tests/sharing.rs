@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use crate::{
     access::{
         consent, expect_code, expected_view, full_case, give, id_of, list, normalized, project,
-        shelter, today, version, view, Rel, ACCEPT, ACCESS_LOG, CONSENT, GIVEN_ON, NEVER, REJECT,
-        REVOKE_CONSENT, REVOKE_SHARE, SHARE, TRANSFER, UPDATE,
+        share, shelter, today, version, view, Rel, ACCEPT, ACCESS_LOG, CONSENT, GIVEN_ON, NEVER,
+        REJECT, REVOKE_CONSENT, REVOKE_SHARE, SHARE, TRANSFER, UPDATE,
     },
     common::{code, TestHub},
     hub_test,
@@ -815,3 +815,285 @@ async fn sharing_lists_follow_relationships(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(sharing_lists_follow_relationships);
+
+/// §5, the attack of issue 12: an owner names itself in a consent or a share, hands the case
+/// over, and keeps reading it. Consents, shares and transfers naming the owner are VALIDATION;
+/// accepting a transfer ends every share and consent whose recipient is the new owner, and those
+/// to the old owner (written before the rule existed): the old owner reads nothing until the new
+/// owner shares with it, with a consent.
+async fn owner_keeps_nothing_after_handover(hub: TestHub) {
+    let s = scene(&hub, "MICAELA-1").await;
+    let lule = hub
+        .agency("Cooperativa Lule", "ENTE_ANTITRATTA", "BG")
+        .await;
+    let cav = hub.agency("CAV Lodi", "CENTRO_ANTIVIOLENZA", "LO").await;
+    for purpose in ["JOINT_MANAGEMENT", "TRANSFER"] {
+        let r = hub
+            .gql(
+                Some(&s.coord),
+                CONSENT,
+                json!({ "c": s.case, "p": purpose, "r": s.owner, "g": GIVEN_ON }),
+            )
+            .await;
+        expect_code(
+            &r,
+            "VALIDATION",
+            &format!("a {purpose} consent naming the owner"),
+        );
+        assert_eq!(r["errors"][0]["extensions"]["field"], "recipient", "{r}");
+    }
+    let c_cav = consent(&hub, &s.coord, &s.case, "JOINT_MANAGEMENT", &cav).await;
+    for (consent_id, reason) in [
+        (json!(c_cav), Value::Null),
+        (Value::Null, json!("pericolo")),
+    ] {
+        let r = hub
+            .gql(
+                Some(&s.coord),
+                SHARE,
+                json!({ "c": s.case, "r": s.owner, "p": "JOINT_MANAGEMENT", "k": consent_id, "why": reason }),
+            )
+            .await;
+        expect_code(&r, "VALIDATION", "a share naming the owner");
+        assert_eq!(r["errors"][0]["extensions"]["field"], "recipient", "{r}");
+    }
+
+    // A self-share written before the rule existed: a share to the CAV re-pointed at the owner.
+    let legacy = share(&hub, &s.coord, &s.case, &cav, "JOINT_MANAGEMENT", &c_cav).await;
+    let db = &hub.hub.state.db;
+    for sql in [
+        format!(
+            "UPDATE shares SET recipient_id = '{}' WHERE id = '{legacy}'",
+            s.owner
+        ),
+        format!(
+            "UPDATE consents SET recipient_id = '{}' WHERE id = '{c_cav}'",
+            s.owner
+        ),
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(db, &sql)
+            .await
+            .expect("re-point the share");
+    }
+    // The future owner is a joint partner too before the hand-over.
+    give(&hub, &s.owner, &s.case, Rel::Joint, &lule).await;
+    let (_, transfer) = give(&hub, &s.owner, &s.case, Rel::Transfer, &lule).await;
+    let l_coord = hub.token(Some(&lule), UserRole::Coordinator);
+    hub.ok(&l_coord, ACCEPT, json!({ "id": transfer })).await;
+
+    sees_nothing(&hub, &s.owner, &s.case, "the old owner after the hand-over").await;
+    assert_eq!(relationships(&hub, &lule, &s.case).await, json!(["OWNER"]));
+    let d = hub
+        .ok(
+            &l_coord,
+            "query($c: ID!) { caseShares(caseId: $c) { recipient { id } active } caseConsents(caseId: $c) { id recipient { id } revokedOn } }",
+            json!({ "c": s.case }),
+        )
+        .await;
+    for sh in d["caseShares"].as_array().expect("shares") {
+        assert_eq!(sh["active"], false, "a share outlived the hand-over: {d}");
+    }
+    // Ended on the hub's day (Italy's), which is not always the test's UTC day.
+    for c in d["caseConsents"].as_array().expect("consents") {
+        assert!(
+            c["revokedOn"].is_string(),
+            "a consent outlived the hand-over: {d}"
+        );
+    }
+    // The old ownership's consent to the old owner backs nothing: the new owner shares back
+    // only with a consent it records itself.
+    let r = hub
+        .gql(
+            Some(&l_coord),
+            SHARE,
+            json!({ "c": s.case, "r": s.owner, "p": "JOINT_MANAGEMENT", "k": c_cav }),
+        )
+        .await;
+    expect_code(
+        &r,
+        "VALIDATION",
+        "a share resting on a consent of the old ownership",
+    );
+    sees_nothing(&hub, &s.owner, &s.case, "after a refused share").await;
+    give(&hub, &lule, &s.case, Rel::Joint, &s.owner).await;
+    assert_eq!(
+        relationships(&hub, &s.owner, &s.case).await,
+        json!(["JOINT"])
+    );
+    hub.finish().await;
+}
+hub_test!(owner_keeps_nothing_after_handover);
+
+/// The codes of the cases `token` lists with `filter`.
+async fn codes_listed(hub: &TestHub, token: &str, filter: Value) -> Vec<String> {
+    let d = hub
+        .ok(
+            token,
+            "query($f: CaseFilter) { cases(filter: $f) { edges { node { code } } } }",
+            json!({ "f": filter }),
+        )
+        .await;
+    let mut codes: Vec<String> = d["cases"]["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e["node"]["code"].as_str().map(str::to_string))
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// §4 and issue 12: `permitExpiresBefore` gives a questura its "permits expiring" list; like every
+/// filter it matches only cases where the viewer may read the field (LEGAL): a SERVICE recipient
+/// of the same case gets nothing from it, and no case it cannot see.
+async fn permits_expiring(hub: TestHub) {
+    let owner = hub.agency("Ente Permessi", "ENTE_ANTITRATTA", "BG").await;
+    let questura = hub.agency("Questura di Bergamo", "QUESTURA", "BG").await;
+    let servizi = hub
+        .agency("Servizi Sociali BG", "SERVIZI_TERRITORIALI", "BG")
+        .await;
+    let mut ids = Vec::new();
+    for (code, expires) in [
+        ("PE-1", "2024-01-10"),
+        ("PE-2", "2030-06-30"),
+        ("PE-3", "2024-01-05"),
+    ] {
+        let (id, _) = hub
+            .case(
+                &owner,
+                code,
+                json!({ "permitCurrent": "ART18", "permitExpiresOn": expires }),
+            )
+            .await;
+        ids.push(id);
+    }
+    // The questura works PE-1 and PE-2; PE-3 expires too but is not shared with it.
+    for id in &ids[..2] {
+        give(&hub, &owner, id, Rel::Permit, &questura).await;
+    }
+    give(&hub, &owner, &ids[0], Rel::Service, &servizi).await;
+    let before = json!({ "permitExpiresBefore": "2024-12-31" });
+    let q = hub.token(Some(&questura), UserRole::Operator);
+    assert_eq!(codes_listed(&hub, &q, before.clone()).await, ["PE-1"]);
+    assert_eq!(codes_listed(&hub, &q, json!({})).await, ["PE-1", "PE-2"]);
+    let sv = hub.token(Some(&servizi), UserRole::Operator);
+    assert_eq!(codes_listed(&hub, &sv, json!({})).await, ["PE-1"]);
+    assert!(
+        codes_listed(&hub, &sv, before.clone()).await.is_empty(),
+        "a SERVICE recipient filtered on LEGAL"
+    );
+    let o = hub.token(Some(&owner), UserRole::Operator);
+    assert_eq!(codes_listed(&hub, &o, before).await, ["PE-1", "PE-3"]);
+    hub.finish().await;
+}
+hub_test!(permits_expiring);
+
+/// Issue 12: a case opened on a referral gets an automatic `REF-…` code; its owner sets its own
+/// through `updateCase`, unique among its cases. Nobody else may.
+async fn owner_sets_the_code(hub: TestHub) {
+    let s = scene(&hub, "CODICE-1").await;
+    hub.case(&s.owner, "CODICE-2", json!({})).await;
+    let cav = hub.agency("CAV Codici", "CENTRO_ANTIVIOLENZA", "BG").await;
+    give(&hub, &s.owner, &s.case, Rel::Joint, &cav).await;
+    let (v, _) = version(&hub, &s.owner, &s.case).await;
+    let change = |code: &str| json!({ "id": s.case, "v": v, "p": { "code": code } });
+    let r = hub.gql(Some(&s.op), UPDATE, change("CODICE-2")).await;
+    expect_code(&r, "VALIDATION", "a code the owner already uses");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "patch.code", "{r}");
+    let cav_op = hub.token(Some(&cav), UserRole::Coordinator);
+    let r = hub.gql(Some(&cav_op), UPDATE, change("CAV-1")).await;
+    expect_code(&r, "FORBIDDEN", "a joint partner renaming the case");
+    hub.ok(&s.op, UPDATE, change("BG-2023-0001")).await;
+    let d = hub
+        .ok(
+            &s.op,
+            "query($id: ID!) { case(id: $id) { code } }",
+            json!({ "id": s.case }),
+        )
+        .await;
+    assert_eq!(d["case"]["code"], "BG-2023-0001");
+    hub.finish().await;
+}
+hub_test!(owner_sets_the_code);
+
+/// `access { actions writableFields }` of `case` as `token` sees it.
+async fn may_do(hub: &TestHub, token: &str, case: &str) -> (Value, Value) {
+    let d = hub
+        .ok(
+            token,
+            "query($id: ID!) { case(id: $id) { access { actions writableFields } } }",
+            json!({ "id": case }),
+        )
+        .await;
+    let a = &d["case"]["access"];
+    (a["actions"].clone(), a["writableFields"].clone())
+}
+
+/// §5 and issue 12: `Case.access` says what the caller may do, from the same decisions that guard
+/// the mutations: a questura with PERMIT sets `permitCurrent` and `permitExpiresOn` and nothing
+/// else, and a change it may not make is FORBIDDEN naming the field.
+async fn access_says_what_one_may_do(hub: TestHub) {
+    let s = scene(&hub, "AZIONI-1").await;
+    let questura = hub.agency("Questura AZ", "QUESTURA", "BG").await;
+    let cav = hub.agency("CAV AZ", "CENTRO_ANTIVIOLENZA", "BG").await;
+    give(&hub, &s.owner, &s.case, Rel::Permit, &questura).await;
+    give(&hub, &s.owner, &s.case, Rel::Joint, &cav).await;
+    let q = hub.token(Some(&questura), UserRole::Operator);
+    let (actions, fields) = may_do(&hub, &q, &s.case).await;
+    assert_eq!(actions, json!(["updateCase"]));
+    assert_eq!(fields, json!(["permitCurrent", "permitExpiresOn"]));
+    let (v, _) = version(&hub, &s.owner, &s.case).await;
+    let r = hub
+        .gql(
+            Some(&q),
+            UPDATE,
+            json!({ "id": s.case, "v": v, "p": { "permitAtStart": "ART18" } }),
+        )
+        .await;
+    expect_code(&r, "FORBIDDEN", "a questura setting permitAtStart");
+    assert_eq!(
+        r["errors"][0]["extensions"]["field"], "patch.permitAtStart",
+        "{r}"
+    );
+    hub.ok(
+        &q,
+        UPDATE,
+        json!({ "id": s.case, "v": v, "p": { "permitCurrent": "SPECIAL_PROTECTION", "permitExpiresOn": "2026-01-31" } }),
+    )
+    .await;
+
+    let c = hub.token(Some(&cav), UserRole::Operator);
+    assert_eq!(
+        may_do(&hub, &c, &s.case).await,
+        (
+            json!(["updateCase", "addCaseNote"]),
+            json!(["gbvIndicators", "gbvRiskLevel"])
+        )
+    );
+    let (actions, fields) = may_do(&hub, &s.op, &s.case).await;
+    assert_eq!(
+        actions,
+        json!([
+            "updateCase",
+            "addActivity",
+            "endActivity",
+            "closeCase",
+            "addCaseNote",
+            "recordConsent",
+            "revokeConsent",
+            "shareCase",
+            "revokeShare"
+        ])
+    );
+    assert!(fields.as_array().is_some_and(|f| f.len() == 25), "{fields}");
+    let (actions, _) = may_do(&hub, &s.coord, &s.case).await;
+    assert!(
+        actions
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("requestTransfer"))),
+        "{actions}"
+    );
+    hub.finish().await;
+}
+hub_test!(access_says_what_one_may_do);

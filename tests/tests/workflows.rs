@@ -228,6 +228,13 @@ async fn referral_from_the_commission(hub: TestHub) {
         code(&hub.gql(Some(&ct_t), w, json!({ "id": id })).await).as_deref(),
         Some("VALIDATION")
     );
+    // §6: the same requester, subject reference, day and target name one referral.
+    assert_eq!(
+        hub.ok(&ct_t, create, json!({ "i": input })).await["createReferral"]["id"],
+        id
+    );
+    let mut input = input;
+    input["subjectRef"] = json!("CT-BS/2023/18");
     let second = hub.ok(&ct_t, create, json!({ "i": input })).await["createReferral"]["id"].clone();
     assert_eq!(
         hub.ok(&ct_t, w, json!({ "id": second })).await["withdrawReferral"]["status"],

@@ -56,6 +56,9 @@ pub struct CaseFilter {
     pub opened_from: Option<Date>,
     /// Cases opened on or before this date.
     pub opened_to: Option<Date>,
+    /// Cases whose current permit expires before this date (a questura's "permits expiring"
+    /// list). LEGAL: only cases where the viewer may read LEGAL match.
+    pub permit_expires_before: Option<Date>,
     /// Cases to which the viewer's agency has this relationship (e.g. a CAV's `JOINT` cases).
     pub relationship: Option<super::enums::Relationship>,
 }
@@ -218,6 +221,14 @@ pub(crate) fn case_filter_condition(
             principal,
             "openedOn",
             Condition::all().add(case::Column::OpenedOn.lte(d.0)),
+        ));
+    }
+    if let Some(d) = filter.permit_expires_before {
+        cond = cond.add(field_filter(
+            ctx,
+            principal,
+            "permitExpiresOn",
+            Condition::all().add(case::Column::PermitExpiresOn.lt(d.0)),
         ));
     }
     if let (Some(from), Some(to)) = (filter.opened_from, filter.opened_to) {

@@ -7,21 +7,24 @@ use async_graphql::ID;
 use chrono::NaiveDate;
 use csv::StringRecord;
 use raccordo_entities::{case, case_exploitation, project, shelter};
+use raccordo_policies::{ClassSet, DataClass, FieldClass, Relationship, RelationshipSet};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{
-    columns::{Cells, Header, CASE_COLUMNS},
+    columns::{Cells, Column, Header, CASE_COLUMNS},
     finish, record,
     report::{Rejection, Report},
     source, values, Options, ReferenceList,
 };
 use crate::{
     access::Principal,
+    audit::NewEntry,
     error::{ApiError, ApiResult},
     graphql::{
         enums::{
             AgeGroup, CaseOutcome, CasePhase, EmersionChannel, Exploitation, Gender, PermitType,
         },
+        mutation::cases::close_imported,
         open_case,
         scalars::Date,
         CaseInput,
@@ -60,15 +63,34 @@ impl Parsed {
         }
     }
 
-    /// Why a row that is not in the hub yet cannot be opened as written, if it cannot.
-    fn closed_problems(&self, header: &Header) -> Vec<Rejection> {
+    /// Why a row that is not in the hub yet cannot be opened as written, if it cannot. A closed
+    /// case needs the day it was closed and its outcome, as `closeCase` does.
+    fn closed_problems(&self, header: &Header, today: NaiveDate) -> Vec<Rejection> {
         let mut out = Vec::new();
         if self.input.phase == CasePhase::Closed {
-            out.push(Rejection::new(
-                self.row,
-                Some(header.label("phase")),
-                "closed cases are not imported in this version: import the case in its last open phase and close it in the hub (closeCase records the outcome)",
-            ));
+            let mut need = |name: &str, reason: String| {
+                out.push(Rejection::new(self.row, Some(header.label(name)), reason));
+            };
+            match self.closed_on {
+                None => need(
+                    "closedOn",
+                    "a closed case needs the day it was closed".into(),
+                ),
+                Some(d) if d < self.input.opened_on.0 => need(
+                    "closedOn",
+                    format!(
+                        "closedOn ({d}) is before openedOn ({})",
+                        self.input.opened_on.0
+                    ),
+                ),
+                Some(d) if d > today => {
+                    need("closedOn", format!("closedOn ({d}) is in the future"))
+                }
+                Some(_) => {}
+            }
+            if self.outcome.is_none() {
+                need("outcome", "a closed case needs its outcome".into());
+            }
         } else {
             for (name, set) in [
                 ("closedOn", self.closed_on.is_some()),
@@ -131,9 +153,7 @@ fn parse_row(header: &Header, row: usize, record: &StringRecord) -> Result<Parse
     input.complaint_filed_on = c.parse("complaintFiledOn", values::date).map(Date);
     input.health_notes = c.text("healthNotes");
     input.psych_support = c.text("psychSupport");
-    input.gbv_indicators = c
-        .text("gbvIndicators")
-        .map(|v| values::items(&v).into_iter().map(str::to_string).collect());
+    input.gbv_indicators = c.text("gbvIndicators").map(|v| values::text_items(&v));
     input.gbv_risk_level = c.text("gbvRiskLevel");
     if !c.problems.is_empty() || code.is_none() || phase.is_none() || opened_on.is_none() {
         return Err(c.problems);
@@ -213,6 +233,19 @@ async fn existing<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The class of a case column: its `CaseInput` field's, or, for the columns only the export
+/// writes (`closedOn`, `outcome`), its `Case` field's.
+fn column_class(state: &AppState, name: &str) -> Option<DataClass> {
+    match state
+        .policy
+        .class_of("CaseInput", name)
+        .or_else(|| state.policy.class_of("Case", name))
+    {
+        Some(FieldClass::Case(class)) => Some(class),
+        _ => None,
+    }
+}
+
 /// The column a validation error of `open_case` (`input.nationality`) is about, as the file names it.
 fn column_of(header: &Header, field: &str) -> String {
     header.label(field.strip_prefix("input.").unwrap_or(field))
@@ -281,6 +314,23 @@ pub async fn import_cases(
         parsed.iter().map(|p| p.input.code.clone()).collect(),
     )
     .await?;
+    // The classes a comparison with a stored case reads: those of the file's columns beyond
+    // BASE that the viewer may read as the owner. A column it may not read is not compared.
+    let owner_rels = RelationshipSet::empty().with(Relationship::Owner);
+    let readable = state
+        .policy
+        .readable_classes(&principal.viewer(), owner_rels);
+    let compared_columns: Vec<&Column> = CASE_COLUMNS
+        .iter()
+        .filter(|c| header.has(c.name))
+        .filter(|c| column_class(state, c.name).is_some_and(|k| readable.contains(k)))
+        .collect();
+    let compared: ClassSet = compared_columns
+        .iter()
+        .filter_map(|c| column_class(state, c.name))
+        .filter(|k| *k != DataClass::Base)
+        .collect();
+    let mut reads = Vec::new();
     for mut p in parsed {
         let project = p
             .project
@@ -309,9 +359,20 @@ pub async fn import_cases(
         // Only the agency's own cases make a row "unchanged"; a code used by a case the agency
         // does not hold is left to `open_case`, which answers exactly as `createCase` does.
         if let Some((model, types)) = stored.get(&p.input.code) {
-            let differ: Vec<String> = CASE_COLUMNS
+            if !compared.is_empty() {
+                reads.push(NewEntry {
+                    user_id: principal.user_id.clone(),
+                    agency_id: Some(owner.clone()),
+                    role: principal.role,
+                    case_id: Some(model.id.clone()),
+                    operation: super::COMPARE_OPERATION.into(),
+                    relationships: owner_rels,
+                    classes: compared,
+                    detail: None,
+                });
+            }
+            let differ: Vec<String> = compared_columns
                 .iter()
-                .filter(|c| header.has(c.name))
                 .filter(|c| record::stored(model, types, c.name) != p.cell(c.name))
                 .map(|c| header.label(c.name))
                 .collect();
@@ -329,10 +390,16 @@ pub async fn import_cases(
             }
             continue;
         }
-        let problems = p.closed_problems(&header);
+        let problems = p.closed_problems(&header, today);
         if !problems.is_empty() {
             report.rejected.extend(problems);
             continue;
+        }
+        // A closed case is opened in the first phase, then closed as `closeCase` would, so its
+        // history records the closure.
+        let closure = p.closed_on.zip(p.outcome);
+        if closure.is_some() {
+            p.input.phase = CasePhase::ProntoIntervento;
         }
         match open_case(
             w.txn(),
@@ -344,7 +411,12 @@ pub async fn import_cases(
         )
         .await
         {
-            Ok(_) => report.valid += 1,
+            Ok(id) => {
+                if let Some((on, outcome)) = closure {
+                    close_imported(w.txn(), principal, &id, on, outcome).await?;
+                }
+                report.valid += 1
+            }
             Err(ApiError::Validation { field, message }) => {
                 let column = column_of(&header, &field);
                 report.rejected.push(Rejection::new(
@@ -357,6 +429,6 @@ pub async fn import_cases(
             Err(other) => return Err(other),
         }
     }
-    finish(w, &mut report, opts).await?;
+    finish(state, w, &mut report, opts, reads).await?;
     Ok(report)
 }

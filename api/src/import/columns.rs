@@ -35,7 +35,7 @@
 //! | `complaintFiledOn` | JUDICIAL | data denuncia | date |
 //! | `healthNotes` | HEALTH | note sanitarie, note salute, salute | text |
 //! | `psychSupport` | HEALTH | supporto psicologico | text |
-//! | `gbvIndicators` | GBV | indicatori violenza di genere, indicatori vdg, indicatori gbv | several texts separated by `;` or `\|` |
+//! | `gbvIndicators` | GBV | indicatori violenza di genere, indicatori vdg, indicatori gbv | several texts separated by `;` or `\|` (a backslash escapes them inside a text) |
 //! | `gbvRiskLevel` | GBV | livello di rischio, rischio violenza di genere, livello rischio | text |
 //! | `closedOn` (export) | BASE | data chiusura | date the case was closed |
 //! | `outcome` (export) | PATHWAY | esito, esito percorso | `CaseOutcome` |

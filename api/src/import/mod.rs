@@ -35,7 +35,11 @@ pub use export::export_cases;
 pub use referrals::import_referrals;
 pub use report::{Rejection, Report};
 
-use crate::{error::ApiResult, state::WriteTxn};
+use crate::{
+    audit::{self, NewEntry},
+    error::ApiResult,
+    state::{AppState, WriteTxn},
+};
 
 /// Largest file the command line reads: checked before a byte is parsed.
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
@@ -88,17 +92,36 @@ fn resolve(list: &ReferenceList, what: &str, value: &str) -> Result<String, Stri
     }
 }
 
-/// Commits or rolls back the import's transaction and fills in what was written.
-async fn finish(w: WriteTxn, report: &mut Report, opts: &Options) -> ApiResult<()> {
+/// The access-log operation of an import's comparison of a row with a stored case (ACCESS.md
+/// §9: telling "unchanged" from "values differ" reads the stored values).
+pub const COMPARE_OPERATION: &str = "import";
+
+/// Commits or rolls back the import's transaction and fills in what was written. `reads` (the
+/// comparisons with stored values) are logged either way, dry run included: a rolled-back
+/// import still told its caller something about stored values. They are durable before the
+/// report is returned.
+async fn finish(
+    state: &AppState,
+    w: WriteTxn,
+    report: &mut Report,
+    opts: &Options,
+    reads: Vec<NewEntry>,
+) -> ApiResult<()> {
     report.rejected.sort_by_key(|r| r.row);
     let clean = report.rejected.is_empty();
     let keep = clean || opts.partial;
     if keep && !opts.dry_run {
+        audit::append(w.txn(), reads).await?;
         w.commit().await?;
         report.written = true;
         report.partial = !clean;
     } else {
         w.rollback().await?;
+        if !reads.is_empty() {
+            let log = state.write().await?;
+            audit::append(log.txn(), reads).await?;
+            log.commit().await?;
+        }
     }
     report.created = if keep { report.valid } else { 0 };
     Ok(())

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use raccordo_entities::case;
 
+use super::values;
 use crate::graphql::CaseInput;
 
 /// The separator the export writes inside multi-valued cells (`;` would clash with the delimiter
@@ -34,8 +35,8 @@ fn gbv(stored: &Option<String>) -> String {
     stored
         .as_deref()
         .and_then(|s| serde_json::from_str::<Vec<String>>(s).ok())
+        .map(|items| values::text_cell(items.iter().map(String::as_str)))
         .unwrap_or_default()
-        .join(LIST_SEPARATOR)
 }
 
 /// The cell of column `name` for a stored case (`exploitation`: its types).
@@ -124,7 +125,7 @@ pub fn input(i: &CaseInput, name: &str) -> String {
         "gbvIndicators" => i
             .gbv_indicators
             .as_ref()
-            .map(|g| g.join(LIST_SEPARATOR))
+            .map(|g| values::text_cell(g.iter().map(String::as_str)))
             .unwrap_or_default(),
         "gbvRiskLevel" => text(&i.gbv_risk_level),
         _ => String::new(),

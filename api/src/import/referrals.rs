@@ -137,17 +137,21 @@ pub async fn import_referrals(
             Err(problems) => report.rejected.extend(problems),
         }
     }
-    // The same (subjectRef, receivedOn) twice in the file: none of them is sent.
-    let mut rows_of: BTreeMap<(String, NaiveDate), Vec<usize>> = BTreeMap::new();
+    // The same (subjectRef, receivedOn, target) twice in the file: none of them is sent.
+    let key = |p: &Parsed| {
+        (
+            p.subject_ref.clone(),
+            p.received_on,
+            values::fold(&p.target),
+        )
+    };
+    let mut rows_of: BTreeMap<(String, NaiveDate, String), Vec<usize>> = BTreeMap::new();
     for p in &parsed {
-        rows_of
-            .entry((p.subject_ref.clone(), p.received_on))
-            .or_default()
-            .push(p.row);
+        rows_of.entry(key(p)).or_default().push(p.row);
     }
     parsed.retain(|p| {
         let Some(rows) = rows_of
-            .get(&(p.subject_ref.clone(), p.received_on))
+            .get(&key(p))
             .filter(|r| r.len() > 1)
         else {
             return true;
@@ -156,7 +160,7 @@ pub async fn import_referrals(
             p.row,
             Some(header.label("subjectRef")),
             format!(
-                "the same subjectRef and receivedOn are on rows {}: a referral is sent once",
+                "the same subjectRef, receivedOn and target are on rows {}: a referral is sent once",
                 rows.iter()
                     .map(|r| r.to_string())
                     .collect::<Vec<_>>()
@@ -189,7 +193,8 @@ pub async fn import_referrals(
         .map(|p| (p.id, p.name))
         .collect();
     let refs: Vec<String> = parsed.iter().map(|p| p.subject_ref.clone()).collect();
-    let mut stored: HashMap<(String, NaiveDate), referral::Model> = HashMap::new();
+    // ACCESS.md §6: requester, subject reference, day and target name one referral.
+    let mut stored: HashMap<(String, NaiveDate, String), referral::Model> = HashMap::new();
     for chunk in refs.chunks(CHUNK) {
         for r in referral::Entity::find()
             .filter(referral::Column::RequestedById.eq(requester.as_str()))
@@ -198,7 +203,7 @@ pub async fn import_referrals(
             .await?
         {
             if let Some(s) = r.subject_ref.clone() {
-                stored.insert((s, r.received_on), r);
+                stored.insert((s, r.received_on, r.target_id.clone()), r);
             }
         }
     }
@@ -220,14 +225,14 @@ pub async fn import_referrals(
                 continue;
             }
         };
-        if let Some(existing) = stored.get(&(p.subject_ref.clone(), p.received_on)) {
+        if let Some(existing) = stored.get(&(p.subject_ref.clone(), p.received_on, target.clone()))
+        {
             let province = p
                 .province
                 .clone()
                 .or_else(|| province_of.get(target.as_str()).cloned().flatten());
             let mut differ = Vec::new();
             let checks = [
-                ("target", target != existing.target_id),
                 (
                     "province",
                     header.has("province") && province != existing.province,
@@ -259,7 +264,7 @@ pub async fn import_referrals(
                     p.row,
                     differ.first().cloned(),
                     format!(
-                        "your agency already sent a referral with this subjectRef on this day and its values differ in: {}; an import never changes an existing referral in this version",
+                        "your agency already sent this ente a referral with this subjectRef on this day and its values differ in: {}; an import never changes an existing referral in this version",
                         differ.join(", ")
                     ),
                 ));
@@ -286,7 +291,9 @@ pub async fn import_referrals(
         )
         .await
         {
-            Ok(_) => report.valid += 1,
+            Ok((_, true)) => report.valid += 1,
+            // The same referral twice in one import (the target named by id and by name).
+            Ok((_, false)) => report.unchanged += 1,
             Err(ApiError::Validation { field, message }) => {
                 let name = field.strip_prefix("input.").unwrap_or(&field);
                 let column = header.label(name);
@@ -299,6 +306,6 @@ pub async fn import_referrals(
             Err(other) => return Err(other),
         }
     }
-    finish(w, &mut report, opts).await?;
+    finish(state, w, &mut report, opts, Vec::new()).await?;
     Ok(report)
 }

@@ -170,6 +170,47 @@ pub fn items(cell: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The items of a multi-valued free-text cell (GBV indicators): split on `;` or `|` as
+/// [`items`], except where a backslash escapes them (`\|`, `\;`, `\\`), so that an item
+/// may itself contain a separator. A backslash before anything else is kept as written.
+pub fn text_items(cell: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut item = String::new();
+    let mut chars = cell.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(&next @ ('|' | ';' | '\\')) => {
+                    item.push(next);
+                    chars.next();
+                }
+                _ => item.push(c),
+            },
+            '|' | ';' => out.push(std::mem::take(&mut item)),
+            _ => item.push(c),
+        }
+    }
+    out.push(item);
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The cell [`text_items`] reads back as `items`: joined by `|`, each separator or backslash
+/// inside an item escaped with a backslash.
+pub fn text_cell<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    items
+        .into_iter()
+        .map(|i| {
+            i.replace('\\', "\\\\")
+                .replace('|', "\\|")
+                .replace(';', "\\;")
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 /// A date written `YYYY-MM-DD` or `dd/mm/yyyy` (also `dd-mm-yyyy`, `dd.mm.yyyy`, one-digit day
 /// and month). Two-digit years are refused: `01/02/23` could be 1923 or 2023.
 pub fn date(cell: &str) -> Result<NaiveDate, String> {
@@ -259,6 +300,21 @@ pub fn nationality(cell: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_items_round_trip() {
+        let items = [
+            "minaccia | ricatto",
+            "debito; 30.000 €",
+            "C:\\percorso\\",
+            "semplice",
+        ];
+        let cell = text_cell(items);
+        assert_eq!(text_items(&cell), items);
+        // Hand-written cells split as before; a lone backslash is text.
+        assert_eq!(text_items("a; b |c"), ["a", "b", "c"]);
+        assert_eq!(text_items("a\\b"), ["a\\b"]);
+    }
 
     #[test]
     fn folding() {

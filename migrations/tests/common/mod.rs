@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 /// Every table the initial migration creates, in creation order.
-pub const TABLES: [&str; 22] = [
+pub const TABLES: [&str; 23] = [
     "agencies",
     "networks",
     "network_members",
@@ -37,6 +37,7 @@ pub const TABLES: [&str; 22] = [
     "referral_interviews",
     "access_log",
     "statistics_releases",
+    "referral_corrections",
 ];
 
 /// A name unique across processes and across tests of this process.

@@ -112,6 +112,9 @@ impl CaseInput {
 /// Changes to a case: only the fields present are changed; `null` clears a field.
 #[derive(InputObject, Default)]
 pub struct CasePatch {
+    /// The owner's own code for the case (unique among its cases), e.g. to replace the automatic
+    /// `REF-…` code of a case opened on a referral.
+    pub code: Option<String>,
     /// New phase (use `closeCase` to close). Going back needs `phaseReason`.
     pub phase: MaybeUndefined<CasePhase>,
     /// Why the phase goes back (required when it does).
@@ -201,6 +204,10 @@ pub(super) fn changes(p: &CasePatch) -> ApiResult<Changes> {
         fields: Vec::new(),
         exploitation: None,
     };
+    if let Some(code) = &p.code {
+        c.row.code = Set(validate::required("patch.code", code)?);
+        c.fields.push("code");
+    }
     patch_field!(
         c,
         p.nationality,
@@ -430,8 +437,47 @@ pub(super) fn new_case_row(
 /// The contract fields a patch touches (phase aside), before any value is looked at: permission
 /// is decided on these first, so the answer to a change one may not make never depends on the
 /// values sent.
+/// The `CasePatch` fields other than `phase` (changed through its own action), each with the
+/// case field the protocol decides it by (`shelterId` sets `shelter`).
+pub(crate) const PATCH_FIELDS: [(&str, &str); 24] = [
+    ("code", "code"),
+    ("nationality", "nationality"),
+    ("gender", "gender"),
+    ("ageGroup", "ageGroup"),
+    ("exploitation", "exploitation"),
+    ("emersionChannel", "emersionChannel"),
+    ("emersionProvince", "emersionProvince"),
+    ("accompanyingMinors", "accompanyingMinors"),
+    ("pregnant", "pregnant"),
+    ("alias", "alias"),
+    ("legalName", "legalName"),
+    ("birthDate", "birthDate"),
+    ("phone", "phone"),
+    ("shelterId", "shelter"),
+    ("permitAtStart", "permitAtStart"),
+    ("permitCurrent", "permitCurrent"),
+    ("permitExpiresOn", "permitExpiresOn"),
+    ("asylumStatus", "asylumStatus"),
+    ("complaintFiled", "complaintFiled"),
+    ("complaintFiledOn", "complaintFiledOn"),
+    ("healthNotes", "healthNotes"),
+    ("psychSupport", "psychSupport"),
+    ("gbvIndicators", "gbvIndicators"),
+    ("gbvRiskLevel", "gbvRiskLevel"),
+];
+
+/// The input path of the patch field that sets case field `field` (for errors).
+pub(super) fn patch_path(field: &str) -> String {
+    let name = PATCH_FIELDS
+        .iter()
+        .find(|(_, f)| *f == field)
+        .map_or(field, |(p, _)| *p);
+    format!("patch.{name}")
+}
+
 pub(super) fn touched_fields(p: &CasePatch) -> Vec<&'static str> {
     [
+        p.code.is_some().then_some("code"),
         (!p.nationality.is_undefined()).then_some("nationality"),
         (!p.gender.is_undefined()).then_some("gender"),
         (!p.age_group.is_undefined()).then_some("ageGroup"),

@@ -12,7 +12,7 @@ use sea_orm::{
 
 pub use super::case_input::{CaseInput, CasePatch};
 use super::{
-    case_input::{changes, new_case_row, touched_fields, value},
+    case_input::{changes, new_case_row, patch_path, touched_fields, value},
     log_change, new_id,
 };
 use crate::{
@@ -118,6 +118,70 @@ async fn record_phase<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Closes a case an import has just opened in its first phase, as `closeCase` would: phase,
+/// day, outcome, the closure in its history, and the access-log entry of the change.
+pub(crate) async fn close_imported<C: ConnectionTrait>(
+    db: &C,
+    principal: &Principal,
+    id: &str,
+    on: NaiveDate,
+    outcome: CaseOutcome,
+) -> ApiResult<()> {
+    case::Entity::update_many()
+        .col_expr(case::Column::Phase, Expr::value(CasePhase::Closed.as_str()))
+        .col_expr(case::Column::ClosedOn, Expr::value(Some(on)))
+        .col_expr(case::Column::Outcome, Expr::value(Some(outcome.as_str())))
+        .col_expr(case::Column::OutcomeOn, Expr::value(Some(on)))
+        .filter(case::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    record_phase(
+        db,
+        principal,
+        id,
+        Some(CasePhase::ProntoIntervento.as_str()),
+        CasePhase::Closed.as_str(),
+        Some(format!("closed on {on}, imported from a spreadsheet")),
+    )
+    .await?;
+    log_change(
+        db,
+        principal,
+        Some(id),
+        crate::import::CASE_OPERATION,
+        RelationshipSet::empty().with(Relationship::Owner),
+        ClassSet::empty()
+            .with(DataClass::Base)
+            .with(DataClass::Pathway),
+        None,
+    )
+    .await
+}
+
+/// Codes are the holding agency's own: unique per owner, so no ente learns another's codes.
+/// `except` is the case being renamed (its own code is no clash).
+async fn code_is_free<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    owner: &str,
+    code: &str,
+    except: Option<&str>,
+) -> ApiResult<()> {
+    let mut taken = case::Entity::find()
+        .filter(case::Column::OwnerId.eq(owner))
+        .filter(case::Column::Code.eq(code));
+    if let Some(id) = except {
+        taken = taken.filter(case::Column::Id.ne(id));
+    }
+    if taken.one(db).await?.is_some() {
+        return Err(ApiError::validation(
+            field,
+            "your agency already holds a case with this code",
+        ));
+    }
+    Ok(())
+}
+
 /// Bumps the version if it still is `version`; otherwise `CONFLICT` with the current one.
 async fn bump_version<C: ConnectionTrait>(
     db: &C,
@@ -176,18 +240,7 @@ pub(crate) async fn open_case<C: ConnectionTrait>(
     if let Some(s) = &input.shelter_id {
         check_shelter(db, "input.shelterId", s, owner).await?;
     }
-    // Codes are the holding agency's own: unique per owner, so no ente learns another's codes.
-    let taken = case::Entity::find()
-        .filter(case::Column::OwnerId.eq(owner))
-        .filter(case::Column::Code.eq(input.code.trim()))
-        .one(db)
-        .await?;
-    if taken.is_some() {
-        return Err(ApiError::validation(
-            "input.code",
-            "your agency already holds a case with this code",
-        ));
-    }
+    code_is_free(db, "input.code", owner, input.code.trim(), None).await?;
     case::Entity::insert(row).exec_without_returning(db).await?;
     replace_exploitation(db, &id, input.exploitation.as_deref().unwrap_or_default()).await?;
     record_phase(db, principal, &id, None, input.phase.as_str(), None).await?;
@@ -299,9 +352,12 @@ impl CaseMutation {
                 .policy
                 .may(&viewer, access.rels, CaseAction::UpdateField(field))
             {
-                return Err(ApiError::Forbidden(format!(
-                    "the protocol does not let your agency change {field} of this case"
-                )));
+                return Err(ApiError::ForbiddenField {
+                    field: patch_path(field),
+                    message: format!(
+                        "the protocol does not let your agency change {field} of this case"
+                    ),
+                });
             }
         }
         if !patch.phase.is_undefined()
@@ -309,9 +365,10 @@ impl CaseMutation {
                 .policy
                 .may(&viewer, access.rels, CaseAction::ChangePhase)
         {
-            return Err(ApiError::Forbidden(
-                "the protocol does not let your agency change this case's phase".into(),
-            ));
+            return Err(ApiError::ForbiddenField {
+                field: "patch.phase".into(),
+                message: "the protocol does not let your agency change this case's phase".into(),
+            });
         }
         let mut c = changes(&patch)?;
         let mut phase_change = None;
@@ -364,6 +421,9 @@ impl CaseMutation {
         }
         if let sea_orm::ActiveValue::Set(Some(shelter)) = &c.row.shelter_id {
             check_shelter(w.txn(), "patch.shelterId", shelter, &row.owner_id).await?;
+        }
+        if let sea_orm::ActiveValue::Set(code) = &c.row.code {
+            code_is_free(w.txn(), "patch.code", &row.owner_id, code, Some(&row.id)).await?;
         }
         let exploitation = c.exploitation.take();
         let classes = classes_of(state, &c.fields);

@@ -6,8 +6,10 @@
 mod admin;
 mod case_input;
 pub(crate) mod cases;
+pub(crate) mod guards;
 pub(crate) mod import;
 mod pathway;
+mod referral_rules;
 mod referrals;
 mod sharing;
 

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Object, ID};
 use chrono::Utc;
 use raccordo_entities::activity;
-use raccordo_policies::{CaseAction, ClassSet, DataClass};
+use raccordo_policies::{ClassSet, DataClass};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use super::{log_change, new_id};
@@ -55,11 +55,10 @@ impl PathwayMutation {
         let w = state.write().await?;
         let (row, access) =
             access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
-        if !state.policy.may(
-            &principal.viewer(),
-            access.rels,
-            CaseAction::UpdateField("activities"),
-        ) {
+        if !state
+            .policy
+            .may(&principal.viewer(), access.rels, super::guards::ACTIVITIES)
+        {
             return Err(ApiError::Forbidden(
                 "the protocol does not let your agency change this case's pathway".into(),
             ));
@@ -118,11 +117,10 @@ impl PathwayMutation {
         if !access.readable.contains(DataClass::Pathway) {
             return Err(ApiError::NotFound("activity"));
         }
-        if !state.policy.may(
-            &principal.viewer(),
-            access.rels,
-            CaseAction::UpdateField("activities"),
-        ) {
+        if !state
+            .policy
+            .may(&principal.viewer(), access.rels, super::guards::ACTIVITIES)
+        {
             return Err(ApiError::Forbidden(
                 "the protocol does not let your agency change this case's pathway".into(),
             ));

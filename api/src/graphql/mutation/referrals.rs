@@ -3,13 +3,17 @@
 
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{NaiveDate, Utc};
-use raccordo_entities::{agency, project, referral, referral_interview};
-use raccordo_policies::{AgencyKind, ClassSet, Policy, RelationshipSet};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use raccordo_entities::{agency, project, referral, referral_correction, referral_interview};
+use raccordo_policies::{AgencyKind, ClassSet, Policy, ReferralRelation, RelationshipSet, Viewer};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+};
+use sha2::{Digest, Sha256};
 
 use super::{
     cases::{open_case, CaseInput},
     log_change, new_id,
+    referral_rules::Timeline,
 };
 use crate::{
     access::{self, Principal},
@@ -44,24 +48,39 @@ pub struct ReferralInput {
 }
 
 /// Statuses after which a referral no longer changes.
-fn is_final(status: &str) -> bool {
+pub(crate) fn is_final(status: &str) -> bool {
     matches!(status, "CONCLUDED" | "UNREACHABLE" | "WITHDRAWN")
 }
 
-/// Loads a referral the viewer's agency works as target ente, in the write transaction.
-async fn for_target(ctx: &Context<'_>, w: &WriteTxn, id: &str) -> ApiResult<referral::Model> {
+/// Loads a referral in the write transaction for a change the evaluator allows (`may`):
+/// `NOT_FOUND` when the viewer cannot see it, `FORBIDDEN` with `refusal` when it may not.
+async fn referral_for(
+    ctx: &Context<'_>,
+    w: &WriteTxn,
+    id: &str,
+    may: fn(&Policy, &Viewer, ReferralRelation) -> bool,
+    refusal: &str,
+) -> ApiResult<referral::Model> {
     let state = ctx.state();
     let principal = ctx.request().require()?;
     let (row, relation, _) =
         access::require_referral(w.txn(), &state.policy, principal, id).await?;
-    if !state
-        .policy
-        .may_work_referral(&principal.viewer(), relation)
-    {
-        return Err(ApiError::Forbidden(
-            "only the target ente works a referral".into(),
-        ));
+    if !may(&state.policy, &principal.viewer(), relation) {
+        return Err(ApiError::Forbidden(refusal.into()));
     }
+    Ok(row)
+}
+
+/// Loads a referral the viewer's agency works as target ente, in the write transaction.
+async fn for_target(ctx: &Context<'_>, w: &WriteTxn, id: &str) -> ApiResult<referral::Model> {
+    let row = referral_for(
+        ctx,
+        w,
+        id,
+        Policy::may_work_referral,
+        "only the target ente works a referral",
+    )
+    .await?;
     if is_final(&row.status) {
         return Err(ApiError::validation(
             "id",
@@ -105,19 +124,53 @@ fn node(ctx: &Context<'_>, row: referral::Model) -> ApiResult<ReferralNode> {
     })
 }
 
-fn check_date(
-    field: &str,
-    on: NaiveDate,
-    row: &referral::Model,
-    today: NaiveDate,
-) -> ApiResult<()> {
-    validate::not_before(
-        field,
-        on,
-        row.received_on,
-        "the day the referral was received",
-    )?;
-    validate::not_future(field, on, today).map(|_| ())
+/// The dates of `r` so far: received, scheduled, and the days of its interviews.
+async fn timeline<C: ConnectionTrait>(db: &C, r: &referral::Model) -> ApiResult<Timeline> {
+    let interviews = referral_interview::Entity::find()
+        .filter(referral_interview::Column::ReferralId.eq(r.id.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.held_on)
+        .collect();
+    Ok(Timeline {
+        received: r.received_on,
+        scheduled: r.scheduled_on,
+        interviews,
+    })
+}
+
+/// ACCESS.md §6: the same requester, subject reference, day and target name one referral. Takes,
+/// on PostgreSQL, a transaction lock on that key so two concurrent requests cannot both miss the
+/// other's row (SQLite has one writer at a time), then returns the referral already made, if any.
+async fn same_referral<C: ConnectionTrait>(
+    db: &C,
+    requester: &str,
+    target: &str,
+    received_on: NaiveDate,
+    subject_ref: &str,
+) -> ApiResult<Option<referral::Model>> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let key = Sha256::digest(
+            serde_json::json!([requester, target, received_on, subject_ref])
+                .to_string()
+                .as_bytes(),
+        );
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&key[..8]);
+        db.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            i64::from_be_bytes(first)
+        ))
+        .await?;
+    }
+    Ok(referral::Entity::find()
+        .filter(referral::Column::RequestedById.eq(requester))
+        .filter(referral::Column::TargetId.eq(target))
+        .filter(referral::Column::ReceivedOn.eq(received_on))
+        .filter(referral::Column::SubjectRef.eq(subject_ref))
+        .one(db)
+        .await?)
 }
 
 /// Opens the case of a person who adhered to the programme, held by the target ente, with the
@@ -153,6 +206,10 @@ async fn open_adhesion_case<C: ConnectionTrait>(
 /// the target (an enabled agency the protocol lets receive referrals) and the project, writes the
 /// referral as `RECEIVED` and its access-log entry. The caller has checked that the viewer may
 /// send referrals (`may_create_referral`). Shared by `createReferral` and the CSV import.
+///
+/// When the requester already sent a referral with the same subject reference, day and target,
+/// that referral is returned unchanged and nothing is written (`false`); otherwise the new
+/// referral (`true`).
 pub(crate) async fn open_referral<C: ConnectionTrait>(
     db: &C,
     policy: &Policy,
@@ -161,7 +218,7 @@ pub(crate) async fn open_referral<C: ConnectionTrait>(
     input: &ReferralInput,
     today: NaiveDate,
     operation: &str,
-) -> ApiResult<referral::Model> {
+) -> ApiResult<(referral::Model, bool)> {
     validate::not_future("input.receivedOn", input.received_on.0, today)?;
     let target = agency::Entity::find_by_id(input.target.to_string())
         .one(db)
@@ -187,6 +244,14 @@ pub(crate) async fn open_referral<C: ConnectionTrait>(
             ));
         }
     }
+    let subject_ref = validate::opt_text("input.subjectRef", &input.subject_ref)?;
+    if let Some(subject) = &subject_ref {
+        if let Some(made) =
+            same_referral(db, requester, &target.id, input.received_on.0, subject).await?
+        {
+            return Ok((made, false));
+        }
+    }
     let now = Utc::now();
     let id = new_id();
     let row = referral::ActiveModel {
@@ -204,7 +269,7 @@ pub(crate) async fn open_referral<C: ConnectionTrait>(
         status: Set(ReferralStatus::Received.as_str().into()),
         scheduled_on: Set(None),
         concluded_on: Set(None),
-        subject_ref: Set(validate::opt_text("input.subjectRef", &input.subject_ref)?),
+        subject_ref: Set(subject_ref),
         subject_gender: Set(input.subject_gender.map(|g| g.as_str().into())),
         subject_nationality: Set(input
             .subject_nationality
@@ -233,7 +298,7 @@ pub(crate) async fn open_referral<C: ConnectionTrait>(
         Some(format!("referral {id}")),
     )
     .await?;
-    Ok(model)
+    Ok((model, true))
 }
 
 #[derive(Default)]
@@ -256,7 +321,7 @@ impl ReferralMutation {
             ));
         }
         let w = state.write().await?;
-        let model = open_referral(
+        let (model, _) = open_referral(
             w.txn(),
             &state.policy,
             principal,
@@ -280,12 +345,7 @@ impl ReferralMutation {
         let principal = ctx.request().require()?;
         let w = ctx.state().write().await?;
         let row = for_target(ctx, &w, &id).await?;
-        validate::not_before(
-            "on",
-            on.0,
-            row.received_on,
-            "the day the referral was received",
-        )?;
+        timeline(w.txn(), &row).await?.schedule("on", on.0)?;
         let change = referral::ActiveModel {
             id: Set(row.id.clone()),
             status: Set(if row.status == "RECEIVED" {
@@ -314,7 +374,9 @@ impl ReferralMutation {
         let principal = request.require()?;
         let w = ctx.state().write().await?;
         let row = for_target(ctx, &w, &id).await?;
-        check_date("on", on.0, &row, request.today())?;
+        timeline(w.txn(), &row)
+            .await?
+            .interview("on", on.0, request.today())?;
         let now = Utc::now();
         referral_interview::Entity::insert(referral_interview::ActiveModel {
             id: Set(new_id()),
@@ -352,7 +414,13 @@ impl ReferralMutation {
         let principal = request.require()?;
         let w = ctx.state().write().await?;
         let row = for_target(ctx, &w, &id).await?;
-        check_date("on", on.0, &row, request.today())?;
+        timeline(w.txn(), &row).await?.conclusion(
+            ["on", "outcome", "programmeAdhesion"],
+            on.0,
+            request.today(),
+            outcome != ReferralOutcome::NotIdentified,
+            programme_adhesion,
+        )?;
         let case_id = if programme_adhesion {
             Some(open_adhesion_case(w.txn(), principal, &row, on.0).await?)
         } else {
@@ -385,7 +453,9 @@ impl ReferralMutation {
         let principal = request.require()?;
         let w = ctx.state().write().await?;
         let row = for_target(ctx, &w, &id).await?;
-        check_date("on", on.0, &row, request.today())?;
+        timeline(w.txn(), &row)
+            .await?
+            .end("on", on.0, request.today())?;
         let change = referral::ActiveModel {
             id: Set(row.id.clone()),
             status: Set("UNREACHABLE".into()),
@@ -398,21 +468,133 @@ impl ReferralMutation {
         node(ctx, model)
     }
 
+    /// Corrects a concluded referral (a coordinator of the target ente), giving a reason. Only
+    /// the fields given change; the same rules as a conclusion apply, the correction is recorded
+    /// in the referral's `corrections`, and adhesion opens the case if none was opened yet (a
+    /// case already opened stays: close it with its outcome instead).
+    #[allow(clippy::too_many_arguments)]
+    async fn correct_referral(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+        outcome: Option<ReferralOutcome>,
+        concluded_on: Option<Date>,
+        programme_adhesion: Option<bool>,
+        outcome_note: Option<String>,
+    ) -> ApiResult<ReferralNode> {
+        let request = ctx.request();
+        let principal = request.require()?;
+        let w = ctx.state().write().await?;
+        let row = referral_for(
+            ctx,
+            &w,
+            &id,
+            Policy::may_correct_referral,
+            "only a coordinator of the target ente corrects a referral",
+        )
+        .await?;
+        if row.status != ReferralStatus::Concluded.as_str() {
+            return Err(ApiError::validation(
+                "id",
+                format!(
+                    "only a concluded referral is corrected; this one is {}: change it with the usual steps",
+                    row.status.to_lowercase()
+                ),
+            ));
+        }
+        let reason = validate::required("reason", &reason)?;
+        let note = validate::opt_text("outcomeNote", &outcome_note)?;
+        let current_outcome = row.outcome.as_deref().and_then(ReferralOutcome::parse);
+        let new_outcome = outcome.or(current_outcome).ok_or_else(|| {
+            ApiError::Internal(format!("concluded referral {} has no outcome", row.id))
+        })?;
+        let new_on = concluded_on
+            .map(|d| d.0)
+            .or(row.concluded_on)
+            .ok_or_else(|| {
+                ApiError::Internal(format!("concluded referral {} has no date", row.id))
+            })?;
+        let new_adhesion = programme_adhesion
+            .or(row.programme_adhesion)
+            .unwrap_or(false);
+        let changed: Vec<&str> = [
+            ("outcome", Some(new_outcome) != current_outcome),
+            ("concludedOn", Some(new_on) != row.concluded_on),
+            (
+                "programmeAdhesion",
+                Some(new_adhesion) != row.programme_adhesion,
+            ),
+            ("outcomeNote", note.is_some() && note != row.outcome_note),
+        ]
+        .into_iter()
+        .filter_map(|(f, c)| c.then_some(f))
+        .collect();
+        if changed.is_empty() {
+            return Err(ApiError::validation(
+                "id",
+                "the correction changes nothing: give the fields to correct",
+            ));
+        }
+        timeline(w.txn(), &row).await?.conclusion(
+            ["concludedOn", "outcome", "programmeAdhesion"],
+            new_on,
+            request.today(),
+            new_outcome != ReferralOutcome::NotIdentified,
+            new_adhesion,
+        )?;
+        if row.case_id.is_some() && !new_adhesion {
+            return Err(ApiError::validation(
+                "programmeAdhesion",
+                "a case was opened on adhesion and stays: close it with its outcome instead",
+            ));
+        }
+        let case_id = match &row.case_id {
+            Some(c) => Some(c.clone()),
+            None if new_adhesion => {
+                Some(open_adhesion_case(w.txn(), principal, &row, new_on).await?)
+            }
+            None => None,
+        };
+        let now = Utc::now();
+        let change = referral::ActiveModel {
+            id: Set(row.id.clone()),
+            concluded_on: Set(Some(new_on)),
+            outcome: Set(Some(new_outcome.as_str().into())),
+            programme_adhesion: Set(Some(new_adhesion)),
+            outcome_note: Set(note.or(row.outcome_note.clone())),
+            case_id: Set(case_id),
+            version: Set(row.version + 1),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        referral_correction::Entity::insert(referral_correction::ActiveModel {
+            id: Set(new_id()),
+            referral_id: Set(row.id.clone()),
+            corrected_at: Set(now),
+            corrected_by: Set(principal.user_id.clone()),
+            reason: Set(reason),
+            fields: Set(changed.join(",")),
+        })
+        .exec_without_returning(w.txn())
+        .await?;
+        let model = save(&w, principal, change, &id, "correctReferral").await?;
+        w.commit().await?;
+        node(ctx, model)
+    }
+
     /// Withdraws a referral the viewer's agency sent, while it is not concluded.
     async fn withdraw_referral(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ReferralNode> {
         let principal = ctx.request().require()?;
-        let state = ctx.state();
-        let w = state.write().await?;
-        let (row, relation, _) =
-            access::require_referral(w.txn(), &state.policy, principal, &id).await?;
-        if !state
-            .policy
-            .may_withdraw_referral(&principal.viewer(), relation)
-        {
-            return Err(ApiError::Forbidden(
-                "only the agency that sent a referral can withdraw it".into(),
-            ));
-        }
+        let w = ctx.state().write().await?;
+        let row = referral_for(
+            ctx,
+            &w,
+            &id,
+            Policy::may_withdraw_referral,
+            "only the agency that sent a referral can withdraw it",
+        )
+        .await?;
         if is_final(&row.status) {
             return Err(ApiError::validation(
                 "id",

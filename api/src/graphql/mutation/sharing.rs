@@ -63,6 +63,51 @@ fn check_purpose(
     }
 }
 
+/// ACCESS.md §5: a consent, share or transfer names an agency other than the case's owner. An
+/// owner naming itself would keep a relationship after handing the case over.
+fn not_the_owner(case: &case::Model, field: &str, recipient: &str) -> ApiResult<()> {
+    if case.owner_id == recipient {
+        return Err(ApiError::validation(
+            field,
+            "names the agency that holds the case: consents, shares and transfers go to another agency",
+        ));
+    }
+    Ok(())
+}
+
+/// ACCESS.md §5: on an accepted transfer every share and consent whose recipient is the new or
+/// the old owner ends, so the old owner keeps nothing unless the new owner shares with it later
+/// (with a consent it records). Returns how many shares and consents ended.
+async fn end_owner_grants<C: ConnectionTrait>(
+    db: &C,
+    case_id: &str,
+    owners: [&str; 2],
+    now: chrono::DateTime<Utc>,
+) -> ApiResult<(u64, u64)> {
+    let shares = share::Entity::update_many()
+        .col_expr(share::Column::RevokedAt, Expr::value(Some(now)))
+        .col_expr(share::Column::UpdatedAt, Expr::value(now))
+        .filter(share::Column::CaseId.eq(case_id))
+        .filter(share::Column::RecipientId.is_in(owners))
+        .filter(share::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    let consents = consent::Entity::update_many()
+        .col_expr(
+            consent::Column::RevokedOn,
+            Expr::value(Some(access::local_date(now))),
+        )
+        .col_expr(consent::Column::UpdatedAt, Expr::value(now))
+        .filter(consent::Column::CaseId.eq(case_id))
+        .filter(consent::Column::RecipientId.is_in(owners))
+        .filter(consent::Column::RevokedOn.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok((shares, consents))
+}
+
 /// Finds a record attached to a case that the viewer must be able to see; otherwise `NOT_FOUND`.
 async fn case_of<C: ConnectionTrait>(
     db: &C,
@@ -129,7 +174,7 @@ impl SharingMutation {
         let state = ctx.state();
         let purpose = raccordo_policies::SharePurpose::from(purpose);
         let w = state.write().await?;
-        let (_, access) =
+        let (row, access) =
             access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
         if !state
             .policy
@@ -139,6 +184,7 @@ impl SharingMutation {
                 "only the agency that holds the case records consents".into(),
             ));
         }
+        not_the_owner(&row, "recipient", &recipient)?;
         let kind = recipient_kind(w.txn(), "recipient", &recipient).await?;
         check_purpose(state, purpose, kind, "recipient")?;
         validate::not_future("givenOn", given_on.0, request.today())?;
@@ -245,13 +291,14 @@ impl SharingMutation {
         let viewer = principal.viewer();
         let purpose = raccordo_policies::SharePurpose::from(purpose);
         let w = state.write().await?;
-        let (_, access) =
+        let (row, access) =
             access::require_case(w.txn(), &state.policy, principal, &case_id, request.now).await?;
         if !state.policy.may(&viewer, access.rels, CaseAction::Share) {
             return Err(ApiError::Forbidden(
                 "only the agency that holds the case can share it".into(),
             ));
         }
+        not_the_owner(&row, "recipient", &recipient)?;
         if !state.policy.purpose_uses_share(purpose) {
             return Err(ApiError::validation(
                 "purpose",
@@ -424,12 +471,7 @@ impl SharingMutation {
                     .into(),
             ));
         }
-        if row.owner_id == to.as_str() {
-            return Err(ApiError::validation(
-                "to",
-                "the case is already held by that agency",
-            ));
-        }
+        not_the_owner(&row, "to", &to)?;
         let kind = recipient_kind(w.txn(), "to", &to).await?;
         check_purpose(state, raccordo_policies::SharePurpose::Transfer, kind, "to")?;
         let c = consent::Entity::find_by_id(consent_id.to_string())
@@ -581,6 +623,7 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
     let status = if accept { "ACCEPTED" } else { "REJECTED" };
     let model = settle_transfer(w.txn(), &row.id, status, principal).await?;
     let now = Utc::now();
+    let mut ended = None;
     if accept {
         let clash = case::Entity::find()
             .filter(case::Column::OwnerId.eq(row.to_id.as_str()))
@@ -617,6 +660,15 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
             .filter(case::Column::Id.eq(case_row.id.as_str()))
             .exec(w.txn())
             .await?;
+        ended = Some(
+            end_owner_grants(
+                w.txn(),
+                &case_row.id,
+                [row.to_id.as_str(), case_row.owner_id.as_str()],
+                now,
+            )
+            .await?,
+        );
     }
     let operation = if accept {
         "acceptTransfer"
@@ -635,7 +687,9 @@ async fn decide(ctx: &Context<'_>, id: &str, accept: bool) -> ApiResult<Transfer
         operation,
         rels,
         ClassSet::empty().with(DataClass::Base),
-        None,
+        ended.map(|(shares, consents)| {
+            format!("ended {shares} shares and {consents} consents to the new and old owner")
+        }),
     )
     .await?;
     w.commit().await?;

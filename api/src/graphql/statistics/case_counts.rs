@@ -210,6 +210,9 @@ pub(crate) fn plain_case_filter(f: &CaseFilter, phase: SimpleExpr) -> ApiResult<
     if let Some(d) = f.opened_to {
         c = c.add(case::Column::OpenedOn.lte(d.0));
     }
+    if let Some(d) = f.permit_expires_before {
+        c = c.add(case::Column::PermitExpiresOn.lt(d.0));
+    }
     if let (Some(a), Some(b)) = (f.opened_from, f.opened_to) {
         validate::not_before("filter.openedTo", b.0, a.0, "openedFrom")?;
     }

@@ -116,9 +116,14 @@ pub(super) async fn case_cells(
         province,
         opened_from,
         opened_to,
+        permit_expires_before,
         relationship,
     } = filter;
     refuse_narrowing(&[
+        (
+            "filter.permitExpiresBefore",
+            permit_expires_before.is_some(),
+        ),
         ("filter.project", project.is_some()),
         ("filter.phase", phase.is_some()),
         ("filter.owner", owner.is_some()),

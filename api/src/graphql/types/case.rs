@@ -15,6 +15,7 @@ use crate::{
             AgeGroup, CaseOutcome, CasePhase, DataClass, EmersionChannel, Exploitation, Gender,
             PermitType, Relationship,
         },
+        mutation::guards::case_permissions,
         scalars::{Date, DateTime},
         ContextExt,
     },
@@ -75,6 +76,11 @@ pub struct CaseAccess {
     pub relationships: Vec<Relationship>,
     /// The classes of fields the viewer may read.
     pub visible_classes: Vec<DataClass>,
+    /// The mutations the viewer may call on this case (`updateCase`, `closeCase`, ...), as the
+    /// protocol decides them.
+    pub actions: Vec<String>,
+    /// The `CasePatch` fields the viewer may set through `updateCase`.
+    pub writable_fields: Vec<String>,
 }
 
 /// A case (presa in carico) as the viewer may see it: each field is null unless the protocol lets the viewer read its class; `access` says which classes are visible.
@@ -125,12 +131,21 @@ impl CaseNode {
     async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         self.base(ctx, "version").map(|_| self.row.version)
     }
-    /// The viewer's relationships to the case and the classes it may read.
-    async fn access(&self) -> CaseAccess {
-        CaseAccess {
+    /// The viewer's relationships to the case, the classes it may read, and what it may do.
+    async fn access(&self, ctx: &Context<'_>) -> ApiResult<CaseAccess> {
+        let principal = ctx.request().require()?;
+        let (actions, fields) = case_permissions(
+            &ctx.state().policy,
+            &principal.viewer(),
+            self.access.rels,
+            &self.row,
+        );
+        Ok(CaseAccess {
             relationships: self.access.rels.iter().map(Into::into).collect(),
             visible_classes: self.access.readable.iter().map(Into::into).collect(),
-        }
+            actions: actions.into_iter().map(str::to_string).collect(),
+            writable_fields: fields.into_iter().map(str::to_string).collect(),
+        })
     }
     /// Gender (PROFILE).
     async fn gender(&self, ctx: &Context<'_>) -> Option<Gender> {

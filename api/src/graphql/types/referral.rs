@@ -1,17 +1,19 @@
 //! Referrals (richieste di valutazione): each field is read through its referral class and the
 //! viewer's relation to the referral (target ente, requester, law-enforcement requester).
 
-use async_graphql::{Context, Object, ID};
-use raccordo_entities::referral;
+use async_graphql::{Context, Object, SimpleObject, ID};
+use raccordo_entities::{referral, referral_correction};
 use raccordo_policies::{FieldClass, ReferralClassSet};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{agency::Agency, case::CaseNode, load_agency, network::internal};
 use crate::{
     error::{ApiError, ApiResult},
     graphql::{
         enums::{Gender, ReferralOutcome, ReferralStatus},
+        mutation::guards::referral_permissions,
         query::load_case_for_viewer,
-        scalars::Date,
+        scalars::{Date, DateTime},
         ContextExt,
     },
 };
@@ -40,6 +42,26 @@ impl ReferralNode {
             )))
         }
     }
+}
+
+/// What the viewer may do with a referral.
+#[derive(SimpleObject)]
+pub struct ReferralAccess {
+    /// The mutations the viewer may call on this referral, as the protocol and its status allow.
+    pub actions: Vec<String>,
+    /// The referral fields those mutations let the viewer set.
+    pub writable_fields: Vec<String>,
+}
+
+/// A correction of a concluded referral by its target ente, as the viewer may see it.
+#[derive(SimpleObject)]
+pub struct ReferralCorrection {
+    /// When it was corrected.
+    pub at: DateTime,
+    /// The fields it changed, of those the viewer may read.
+    pub fields: Vec<String>,
+    /// Why it was corrected; null where the viewer may not read the outcome.
+    pub reason: Option<String>,
 }
 
 /// A referral (richiesta di valutazione): a request to an ente to assess trafficking indicators, as the viewer may see it.
@@ -152,6 +174,53 @@ impl ReferralNode {
             .filter_map(|i| i.notes.map(|n| format!("{}: {}", i.held_on, n)))
             .collect();
         Ok((!notes.is_empty()).then(|| notes.join("\n")))
+    }
+    /// What the viewer may do with this referral.
+    async fn access(&self, ctx: &Context<'_>) -> ApiResult<ReferralAccess> {
+        self.core(ctx, "access")?;
+        let state = ctx.state();
+        let principal = ctx.request().require()?;
+        let (relation, _) = crate::access::referral_access(&state.policy, principal, &self.row);
+        let (actions, fields) =
+            referral_permissions(&state.policy, &principal.viewer(), relation, &self.row);
+        Ok(ReferralAccess {
+            actions: actions.into_iter().map(str::to_string).collect(),
+            writable_fields: fields.into_iter().map(str::to_string).collect(),
+        })
+    }
+    /// Corrections made after the conclusion, oldest first (ACCESS.md §6): only those that
+    /// changed a field the viewer may read, each naming only such fields.
+    async fn corrections(&self, ctx: &Context<'_>) -> ApiResult<Vec<ReferralCorrection>> {
+        if !self.read(ctx, "corrections") {
+            return Ok(Vec::new());
+        }
+        let state = ctx.state();
+        let reason_visible = matches!(
+            state.policy.class_of("ReferralCorrection", "reason"),
+            Some(FieldClass::Referral(class)) if self.classes.contains(class)
+        );
+        let rows = referral_correction::Entity::find()
+            .filter(referral_correction::Column::ReferralId.eq(self.row.id.as_str()))
+            .order_by_asc(referral_correction::Column::CorrectedAt)
+            .all(&state.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|c| {
+                let fields: Vec<String> = c
+                    .fields
+                    .split(',')
+                    .filter(|f| self.read(ctx, f))
+                    .map(str::to_string)
+                    .collect();
+                // A correction of fields the viewer cannot read is not there for it at all.
+                (!fields.is_empty()).then(|| ReferralCorrection {
+                    at: DateTime(c.corrected_at),
+                    fields,
+                    reason: reason_visible.then_some(c.reason),
+                })
+            })
+            .collect())
     }
     /// The case opened when the person adhered (target ente only), as the case's own rules show it.
     async fn case(&self, ctx: &Context<'_>) -> ApiResult<Option<CaseNode>> {
