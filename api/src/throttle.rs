@@ -211,7 +211,11 @@ impl Throttle {
             who,
             key,
             per_minute,
-            amount,
+            // A request that costs more than a whole minute's budget pays the whole budget: it
+            // runs when the budget is full and then leaves nothing for a minute. Charging more
+            // would make it wait for ever (a 429 it can never get past), since the budget never
+            // holds more than a minute's allowance.
+            amount: amount.min(f64::from(per_minute)),
             cost,
         });
         let mut refilled = Vec::with_capacity(draws.len());
@@ -233,14 +237,9 @@ impl Throttle {
             );
             if bucket.tokens < d.amount {
                 let per_second = f64::from(d.per_minute) / 60.0;
-                // More than a whole minute's allowance never fits: come back in a minute, with less.
-                let retry_after = if d.amount > f64::from(d.per_minute) {
-                    60
-                } else {
-                    ((d.amount - bucket.tokens) / per_second)
-                        .ceil()
-                        .clamp(1.0, 60.0) as u64
-                };
+                let retry_after = ((d.amount - bucket.tokens) / per_second)
+                    .ceil()
+                    .clamp(1.0, 60.0) as u64;
                 return Err(if d.cost {
                     Refusal::OverBudget {
                         who: d.who,
@@ -408,9 +407,13 @@ mod tests {
             t.charge_at(now, "v", "a", 500),
             Err(Refusal::OverBudget { who: "agency", .. })
         ));
-        // More than a minute's budget is refused, to come back in a minute with less.
-        let never = t.charge_at(now, "w", "b", 10_000).expect_err("never fits");
-        assert_eq!(never.retry_after(), 60);
+        // More than a minute's budget runs when the budget is full and pays all of it (else it
+        // could never run): the next request of that user waits.
+        assert!(t.charge_at(now, "w", "b", 10_000).is_ok());
+        assert!(matches!(
+            t.charge_at(now, "w", "c", 1),
+            Err(Refusal::OverBudget { who: "user", .. })
+        ));
     }
 
     #[test]

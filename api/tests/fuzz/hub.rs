@@ -32,7 +32,18 @@ impl HubProcess {
             .args(serve_args(
                 database_url,
                 SECRET,
-                &["--jwt-issuer", "raccordo", "--jwt-audience", "raccordo"],
+                &[
+                    "--jwt-issuer",
+                    "raccordo",
+                    "--jwt-audience",
+                    "raccordo",
+                    // The throttle has its own tests; here it would only make the generated
+                    // documents (many at the complexity cap) wait out a minute's cost budget.
+                    "--cost-limit-user",
+                    "1000000000",
+                    "--cost-limit-agency",
+                    "1000000000",
+                ],
             ))
             .env("RUST_LOG", "warn")
             .stdin(std::process::Stdio::null())
