@@ -181,7 +181,9 @@ def throttle_flags(binary):
         return []
     help_text = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
     flags = []
-    for flag, value in (("--rate-limit-user", "1000000"), ("--rate-limit-agency", "1000000"), ("--max-concurrent-per-agency", "256")):
+    for flag, value in (("--rate-limit-user", "1000000"), ("--rate-limit-agency", "1000000"), ("--max-concurrent-per-agency", "256"),
+                        ("--cost-limit-user", "1000000000"), ("--cost-limit-agency", "1000000000"),
+                        ("--max-cost-in-flight-per-agency", "1000000000")):
         if flag in help_text:
             flags += [flag, value]
     return flags
