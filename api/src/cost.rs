@@ -148,7 +148,10 @@ impl Walk<'_> {
                 + match &item.node {
                     Selection::Field(field) => {
                         let (complexity, representations) = self.field(&field.node, parent);
-                        let weight = if root && is_heavy_root(&field.node.name.node) {
+                        let name = field.node.name.node.as_str();
+                        // A name outside the caller's view weighs what a made-up one does, so
+                        // that the cost it reports tells nothing about which names exist.
+                        let weight = if root && is_heavy_root(name) && !self.hidden(parent, name) {
                             HEAVY_ROOT_WEIGHT
                         } else {
                             1
@@ -195,6 +198,12 @@ impl Walk<'_> {
         cost
     }
 
+    /// Whether `parent.name` is outside the caller's view (never, without a view).
+    fn hidden(&self, parent: Option<&str>, name: &str) -> bool {
+        self.view
+            .is_some_and(|v| !parent.is_some_and(|p| v.has_field(p, name)))
+    }
+
     /// A field's (complexity, representations).
     fn field(&mut self, field: &Field, parent: Option<&str>) -> (u64, u64) {
         let name = field.name.node.as_str();
@@ -202,10 +211,7 @@ impl Walk<'_> {
             return (1, 0);
         }
         // Outside the caller's view a name costs what a made-up one does.
-        let hidden = self
-            .view
-            .is_some_and(|v| !parent.is_some_and(|p| v.has_field(p, name)));
-        if hidden {
+        if self.hidden(parent, name) {
             let children = self.set(&field.selection_set.node, None, false);
             return (
                 children.complexity.saturating_add(1),
