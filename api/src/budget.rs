@@ -93,6 +93,10 @@ impl RequestBudget {
                 "the answer exceeds the response size limit ({} bytes): ask for fewer items or fields",
                 self.max_bytes
             ),
+            Exhausted::TooLong if self.timeout.as_secs() == 0 => format!(
+                "the request took longer than the {} ms limit and was cancelled",
+                self.timeout.as_millis()
+            ),
             Exhausted::TooLong => format!(
                 "the request took longer than the {} s limit and was cancelled",
                 self.timeout.as_secs()

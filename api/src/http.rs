@@ -23,11 +23,13 @@ use futures::FutureExt;
 use raccordo_entities::agency;
 use raccordo_policies::AgencyKind;
 use sea_orm::EntityTrait;
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
 use crate::{
     access::{Principal, RequestContext},
     audit,
+    auth::TokenIdentity,
     budget::RequestBudget,
     cost::Cost,
     error::ApiError,
@@ -124,9 +126,8 @@ fn wants_graphql_response(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains(GRAPHQL_RESPONSE))
 }
 
-/// Resolves the caller: anonymous without a token; `UNAUTHENTICATED` for a bad token or an
-/// agency the hub does not know (or has disabled).
-async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+/// The caller's verified token: `None` without one; `UNAUTHENTICATED` for a bad one.
+fn identity(state: &AppState, headers: &HeaderMap) -> Result<Option<TokenIdentity>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -143,6 +144,18 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
         tracing::info!(error = %e, "token refused");
         unauthenticated("invalid, expired or not meant for this hub")
     })?;
+    Ok(Some(identity))
+}
+
+/// Resolves the caller from its verified token: anonymous without one; `UNAUTHENTICATED` for an
+/// agency the hub does not know (or has disabled).
+async fn principal(
+    state: &AppState,
+    identity: Option<TokenIdentity>,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(identity) = identity else {
+        return Ok(None);
+    };
     let (agency, kind) = match &identity.agency_id {
         Some(id) => {
             let row = agency::Entity::find_by_id(id.clone())
@@ -150,7 +163,10 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
                 .await?
                 .filter(|a| !a.disabled)
                 .ok_or_else(|| {
-                    unauthenticated("the token names an agency the hub does not know")
+                    ApiError::Unauthenticated(
+                        "the token was refused: the token names an agency the hub does not know"
+                            .into(),
+                    )
                 })?;
             let kind: AgencyKind = row
                 .kind
@@ -166,6 +182,42 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
         agency,
         kind,
     }))
+}
+
+/// A request let in by [`admit`]: who sent it, and its place among the hub's requests.
+struct Admitted {
+    identity: Result<Option<TokenIdentity>, ApiError>,
+    place: OwnedSemaphorePermit,
+}
+
+/// Lets a request in before its body is parsed (issue 19, item 1): a place among the requests the
+/// hub works on at once, then the throttle's door. Refused: the throttle's answer.
+fn admit(hub: &Hub, headers: &HeaderMap) -> Result<Admitted, Box<HttpResponse>> {
+    let answer = |refusal| {
+        refused(
+            refusal,
+            wants_graphql_response(headers),
+            &request_id(headers),
+        )
+    };
+    let place = hub.throttle.enter().map_err(answer)?;
+    let identity = identity(&hub.state, headers);
+    door(hub, &identity).map_err(answer)?;
+    Ok(Admitted { identity, place })
+}
+
+/// The throttle's door, before the body is parsed: a user that keeps coming back sooner than it
+/// was told to is turned away here, at the price of a token check (see [`Throttle::door`]).
+///
+/// [`Throttle::door`]: crate::throttle::Throttle::door
+fn door(hub: &Hub, identity: &Result<Option<TokenIdentity>, ApiError>) -> Result<(), Refusal> {
+    // A bad token is answered UNAUTHENTICATED after the usual checks; until then its bearer is
+    // a stranger, counted with anonymous callers.
+    let (user, agency) = match identity {
+        Ok(Some(identity)) => throttle_keys_of(&identity.user_id, identity.agency_id.as_deref()),
+        Ok(None) | Err(_) => throttle_keys(None),
+    };
+    hub.throttle.door(&user, &agency)
 }
 
 /// The request's id: the caller's `x-request-id` when it sent a sane one (a gateway passing its
@@ -335,23 +387,31 @@ fn cost_extension(spent: &Spent) -> async_graphql::Value {
 /// The throttle's keys for a caller: its user and its agency (anonymous callers share one).
 fn throttle_keys(principal: Option<&Principal>) -> (String, String) {
     match principal {
-        Some(p) => {
-            let agency = p.agency_id().unwrap_or("-hub-").to_string();
-            (format!("{agency}/{}", p.user_id), agency)
-        }
+        Some(p) => throttle_keys_of(&p.user_id, p.agency_id()),
         None => ("-anonymous-".into(), "-anonymous-".into()),
     }
 }
 
+/// The throttle's keys for a user of an agency (or of the hub, for platform tokens).
+fn throttle_keys_of(user_id: &str, agency_id: Option<&str>) -> (String, String) {
+    let agency = agency_id.unwrap_or("-hub-").to_string();
+    (format!("{agency}/{user_id}"), agency)
+}
+
 /// Runs a whole HTTP request's operations and renders the answer.
-async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse {
+async fn run(
+    hub: Hub,
+    headers: HeaderMap,
+    admitted: Admitted,
+    batch: BatchRequest,
+) -> HttpResponse {
+    let Admitted {
+        identity,
+        place: _place,
+    } = admitted;
     // One deadline and one answer budget for the whole request, whatever it holds.
     let budget = RequestBudget::new(hub.limits.timeout, hub.limits.response_bytes);
     let id = request_id(&headers);
-    let _place = match hub.throttle.enter() {
-        Ok(p) => p,
-        Err(refusal) => return refused(refusal, wants_graphql_response(&headers), &id),
-    };
     let graphql_response = wants_graphql_response(&headers);
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id, operation = tracing::field::Empty, outcome = tracing::field::Empty);
@@ -414,13 +474,19 @@ async fn run(hub: Hub, headers: HeaderMap, batch: BatchRequest) -> HttpResponse 
         if let Some(name) = requests.first().and_then(|r| r.operation_name.clone()) {
             tracing::Span::current().record("operation", name.as_str());
         }
-        let principal = match principal(&hub.state, &headers).await {
+        let principal = match identity {
+            Ok(identity) => principal(&hub.state, identity).await,
+            Err(e) => Err(e),
+        };
+        let principal = match principal {
             Ok(p) => p,
             Err(e) => return Ok((BatchResponse::Single(error_response(e)), false)),
         };
         let (user_key, agency_key) = throttle_keys(principal.as_ref());
         let spent = hub.throttle.charge(&user_key, &agency_key, cost.charge)?;
-        let _slot = hub.throttle.agency_slot(&agency_key, cost.complexity)?;
+        let _slot = hub
+            .throttle
+            .agency_slot(&user_key, &agency_key, cost.complexity)?;
         let context = Arc::new(RequestContext::new(principal));
         // Past the deadline the execution is dropped, which cancels its database work; a
         // mutation's transaction is then rolled back, so nothing is half written.
@@ -679,6 +745,11 @@ async fn graphql_post(
         *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return resp;
     }
+    // Who is asking, and whether it may come in, before its body is parsed.
+    let admitted = match admit(&hub, &headers) {
+        Ok(a) => a,
+        Err(refused) => return *refused,
+    };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(_) => {
@@ -689,7 +760,7 @@ async fn graphql_post(
             )
         }
     };
-    run(hub, headers, batch).await
+    run(hub, headers, admitted, batch).await
 }
 
 /// GET parameters of a GraphQL request.
@@ -715,6 +786,10 @@ async fn graphql_get(
                 .finish(),
         )
         .into_response();
+    };
+    let admitted = match admit(&hub, &headers) {
+        Ok(a) => a,
+        Err(refused) => return *refused,
     };
     let mut request = Request::new(query.clone());
     if let Some(name) = &params.operation_name {
@@ -772,5 +847,5 @@ async fn graphql_get(
             return resp;
         }
     }
-    run(hub, headers, BatchRequest::Single(request)).await
+    run(hub, headers, admitted, BatchRequest::Single(request)).await
 }

@@ -41,6 +41,18 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The same refusal, to be tried again after `seconds`.
+    fn with_retry_after(&self, seconds: u64) -> Refusal {
+        let mut r = self.clone();
+        match &mut r {
+            Refusal::TooManyRequests { retry_after, .. }
+            | Refusal::OverBudget { retry_after, .. }
+            | Refusal::AgencyBusy { retry_after }
+            | Refusal::HubBusy { retry_after } => *retry_after = seconds,
+        }
+        r
+    }
+
     /// Seconds after which the caller may try again.
     pub fn retry_after(&self) -> u64 {
         match self {
@@ -109,8 +121,20 @@ pub struct Throttle {
     agency_cap: usize,
     agency_cost_cap: u64,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// Users told to come back later, until when, and why: one that comes back sooner is turned
+    /// away at the door, before its body is parsed (see [`Throttle::door`]).
+    barred: Mutex<HashMap<String, Barred>>,
     in_flight: Arc<Mutex<HashMap<String, InFlight>>>,
     hub: Arc<Semaphore>,
+}
+
+/// A user refused and told when to come back.
+#[derive(Debug, Clone)]
+struct Barred {
+    until: Instant,
+    /// Refusals before `until`: from the second on, the door turns the user away.
+    strikes: u32,
+    refusal: Refusal,
 }
 
 /// What one agency has in flight: requests, and their cost together.
@@ -152,6 +176,7 @@ impl Throttle {
             agency_cap: limits.concurrent_per_agency.max(1),
             agency_cost_cap: limits.cost_in_flight_per_agency as u64,
             buckets: Mutex::new(HashMap::new()),
+            barred: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             hub: Arc::new(Semaphore::new(limits.concurrent.max(1))),
         }
@@ -166,17 +191,104 @@ impl Throttle {
             .map_err(|_| Refusal::HubBusy { retry_after: 1 })
     }
 
-    /// Charges one request and its `cost` to the user and to the agency; refused, and charged to
-    /// none of them, when any allowance is short.
-    pub fn charge(&self, user: &str, agency: &str, cost: u64) -> Result<Spent, Refusal> {
-        self.charge_at(Instant::now(), user, agency, cost)
+    /// Turns away, before anything of its request is parsed, a user that was refused, told to
+    /// come back in N seconds, and came back sooner to be refused again (a client ignoring
+    /// `Retry-After`): until those N seconds have passed. Parsing and costing a request is work
+    /// too; without this door a partner that ignores `Retry-After` makes the hub parse its
+    /// largest bodies without pause, on the cores others need (issue 19, item 1). A user that
+    /// waits as told never meets it, nor does one that asks for less after a refusal, nor do its
+    /// colleagues.
+    ///
+    /// Past the door, the request counts against the user's and the agency's request rates,
+    /// whatever becomes of it (a request refused later by the limits was parsed all the same).
+    pub fn door(&self, user: &str, agency: &str) -> Result<(), Refusal> {
+        self.door_at(Instant::now(), user, agency)
     }
 
+    fn door_at(&self, now: Instant, user: &str, agency: &str) -> Result<(), Refusal> {
+        {
+            let mut barred = self.barred.lock().unwrap_or_else(|e| e.into_inner());
+            match barred.get(user) {
+                Some(b) if now < b.until && b.strikes >= 2 => {
+                    let left = b.until.saturating_duration_since(now).as_secs_f64().ceil() as u64;
+                    return Err(b.refusal.with_retry_after(left.max(1)));
+                }
+                Some(b) if now >= b.until => {
+                    barred.remove(user);
+                }
+                _ => {}
+            }
+        }
+        self.draw_at(now, user, agency, true, 0)
+            .map(|_| ())
+            .inspect_err(|refusal| self.bar_at(now, user, refusal))
+    }
+
+    /// Remembers that `user` was refused and told to come back after `refusal.retry_after()`
+    /// seconds; a second refusal before then bars it at the door until the later of the two.
+    fn bar_at(&self, now: Instant, user: &str, refusal: &Refusal) {
+        let mut barred = self.barred.lock().unwrap_or_else(|e| e.into_inner());
+        if barred.len() > MAX_BUCKETS {
+            barred.retain(|_, b| now < b.until);
+        }
+        let until = now + std::time::Duration::from_secs(refusal.retry_after());
+        let strikes = match barred.get(user) {
+            Some(b) if now < b.until => b.strikes.saturating_add(1),
+            _ => 1,
+        };
+        let until = match barred.get(user) {
+            Some(b) if now < b.until => until.max(b.until),
+            _ => until,
+        };
+        barred.insert(
+            user.to_string(),
+            Barred {
+                until,
+                strikes,
+                refusal: refusal.clone(),
+            },
+        );
+    }
+
+    /// Charges a request's `cost` to the user and to the agency (the request itself was counted
+    /// at the [door](Throttle::door)); refused, and charged to neither, when either budget is
+    /// short. A user refused twice before it was told to come back is turned away at the door.
+    pub fn charge(&self, user: &str, agency: &str, cost: u64) -> Result<Spent, Refusal> {
+        self.charge_or_bar_at(Instant::now(), user, agency, cost)
+    }
+
+    fn charge_or_bar_at(
+        &self,
+        now: Instant,
+        user: &str,
+        agency: &str,
+        cost: u64,
+    ) -> Result<Spent, Refusal> {
+        self.draw_at(now, user, agency, false, cost)
+            .inspect_err(|refusal| self.bar_at(now, user, refusal))
+    }
+
+    /// Charges the request (1) and its `cost` together: what the door and [`Throttle::charge`]
+    /// charge one after the other.
+    #[cfg(test)]
     fn charge_at(
         &self,
         now: Instant,
         user: &str,
         agency: &str,
+        cost: u64,
+    ) -> Result<Spent, Refusal> {
+        self.draw_at(now, user, agency, true, cost)
+    }
+
+    /// Draws from the user's and the agency's allowances: one request when `request`, and
+    /// `cost`; all or nothing.
+    fn draw_at(
+        &self,
+        now: Instant,
+        user: &str,
+        agency: &str,
+        request: bool,
         cost: u64,
     ) -> Result<Spent, Refusal> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -207,6 +319,8 @@ impl Throttle {
                 true,
             ),
         ]
+        .into_iter()
+        .filter(|(_, _, _, _, is_cost)| request || *is_cost)
         .map(|(who, key, per_minute, amount, cost)| Draw {
             who,
             key,
@@ -218,7 +332,7 @@ impl Throttle {
             amount: amount.min(f64::from(per_minute)),
             cost,
         });
-        let mut refilled = Vec::with_capacity(draws.len());
+        let mut refilled = Vec::new();
         for d in draws {
             if d.per_minute == u32::MAX {
                 continue;
@@ -280,7 +394,12 @@ impl Throttle {
     /// would pass the agency's cost in flight (a request alone always fits: the complexity
     /// limit bounds it). So one partner's expensive requests run one after another, never on
     /// every core at once, whatever its number of connections.
-    pub fn agency_slot(&self, agency: &str, cost: u64) -> Result<AgencySlot, Refusal> {
+    pub fn agency_slot(&self, user: &str, agency: &str, cost: u64) -> Result<AgencySlot, Refusal> {
+        self.agency_slot_inner(agency, cost)
+            .inspect_err(|refusal| self.bar_at(Instant::now(), user, refusal))
+    }
+
+    fn agency_slot_inner(&self, agency: &str, cost: u64) -> Result<AgencySlot, Refusal> {
         let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(agency.to_string()).or_default();
         let over_cost = n.requests > 0 && n.cost.saturating_add(cost) > self.agency_cost_cap;
@@ -419,14 +538,14 @@ mod tests {
     #[test]
     fn in_flight_caps_free_their_places() {
         let t = throttle(1000, 1000);
-        let a = t.agency_slot("a", 0).expect("first");
+        let a = t.agency_slot("u", "a", 0).expect("first");
         assert_eq!(
-            t.agency_slot("a", 0).map(|_| ()),
+            t.agency_slot("u", "a", 0).map(|_| ()),
             Err(Refusal::AgencyBusy { retry_after: 1 })
         );
-        assert!(t.agency_slot("b", 0).is_ok());
+        assert!(t.agency_slot("u", "b", 0).is_ok());
         drop(a);
-        assert!(t.agency_slot("a", 0).is_ok());
+        assert!(t.agency_slot("u", "a", 0).is_ok());
         let p1 = t.enter().expect("1");
         let _p2 = t.enter().expect("2");
         assert!(t.enter().is_err());
@@ -442,15 +561,61 @@ mod tests {
             cost_in_flight_per_agency: 1000,
             ..Limits::default()
         });
-        let big = t.agency_slot("a", 900).expect("alone, it fits");
-        assert!(t.agency_slot("a", 50).is_ok());
+        let big = t.agency_slot("u", "a", 900).expect("alone, it fits");
+        assert!(t.agency_slot("u", "a", 50).is_ok());
         assert_eq!(
-            t.agency_slot("a", 200).map(|_| ()),
+            t.agency_slot("u", "a", 200).map(|_| ()),
             Err(Refusal::AgencyBusy { retry_after: 1 })
         );
-        assert!(t.agency_slot("b", 5000).is_ok(), "another agency goes on");
+        assert!(
+            t.agency_slot("u", "b", 5000).is_ok(),
+            "another agency goes on"
+        );
         drop(big);
-        assert!(t.agency_slot("a", 900).is_ok());
+        assert!(t.agency_slot("u", "a", 900).is_ok());
+    }
+
+    /// Issue 19, item 1: a user refused, and refused again before the time it was told to wait,
+    /// is turned away at the door until then; one that waits, or asks for less and fits, is not;
+    /// nor are its colleagues.
+    #[test]
+    fn a_user_ignoring_retry_after_is_turned_away_at_the_door() {
+        let t = Throttle::new(&Limits {
+            cost_per_user_per_minute: 600,
+            cost_per_agency_per_minute: 100_000,
+            ..Limits::default()
+        });
+        let now = Instant::now();
+        assert!(t.charge_or_bar_at(now, "u", "a", 500).is_ok());
+        // One refusal: told to come back in 20 s, not yet barred (it may ask for less).
+        let first = t
+            .charge_or_bar_at(now, "u", "a", 300)
+            .expect_err("over the budget");
+        assert_eq!(first.retry_after(), 20);
+        assert_eq!(t.door_at(now, "u", "a"), Ok(()));
+        assert!(t.charge_or_bar_at(now, "u", "a", 50).is_ok(), "less fits");
+        // Refused again within the 20 s: barred at the door until they have passed.
+        assert!(t.charge_or_bar_at(now, "u", "a", 300).is_err());
+        let at_door = t
+            .door_at(now + Duration::from_secs(5), "u", "a")
+            .expect_err("barred");
+        assert!(matches!(at_door, Refusal::OverBudget { .. }), "{at_door:?}");
+        assert!(at_door.retry_after() >= 15 && at_door.retry_after() <= 30);
+        assert!(at_door.message().contains("try again in"));
+        assert_eq!(
+            t.door_at(now, "v", "a"),
+            Ok(()),
+            "a colleague is not barred"
+        );
+        // Once the time has passed, the door is open again and forgets the refusals.
+        let later = now + Duration::from_secs(31);
+        assert_eq!(t.door_at(later, "u", "a"), Ok(()));
+        assert!(t.charge_or_bar_at(later, "u", "a", 500).is_err());
+        assert_eq!(
+            t.door_at(later, "u", "a"),
+            Ok(()),
+            "a single refusal does not bar"
+        );
     }
 
     #[test]

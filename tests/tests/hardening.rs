@@ -635,3 +635,119 @@ async fn the_throttle_charges_by_cost(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(the_throttle_charges_by_cost, cost_budget());
+
+/// Issue 19, item 1: one deadline for the whole HTTP request, not one per operation. Past it the
+/// request is answered with one `LIMIT_EXCEEDED`, nothing of what was built is sent, and the
+/// batch's mutation is rolled back. (A second hub on the same database holds a 1 ms deadline, so
+/// that this does not hang on the machine's speed; one per operation would answer a list.)
+async fn one_deadline_per_request(hub: TestHub) {
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let e = hub.token(Some(&ente), UserRole::Operator);
+    for i in 0..5 {
+        hub.case(&ente, &format!("C-{i}"), json!({})).await;
+    }
+    let strict = raccordo_api::start(
+        hub.hub.state.clone(),
+        "127.0.0.1:0",
+        &Limits {
+            timeout: std::time::Duration::from_millis(1),
+            ..test_limits()
+        },
+    )
+    .await
+    .expect("a second hub starts");
+    let page =
+        json!({ "query": "{ cases(first: 100) { edges { node { id code notes { text } } } } }" });
+    let create = json!({
+        "query": "mutation($i: CaseInput!) { createCase(input: $i) { id } }",
+        "variables": { "i": { "code": "LATE-1", "phase": "PRIMA_ACCOGLIENZA", "openedOn": "2023-01-10" } },
+    });
+    let resp = hub
+        .client
+        .post(strict.graphql_url())
+        .bearer_auth(&e)
+        .json(&json!([page, create, page]))
+        .send()
+        .await
+        .expect("the hub answers");
+    let body: Value = resp.json().await.expect("a JSON answer");
+    assert!(body.is_object(), "one answer for the whole request: {body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{body}"
+    );
+    assert!(message(&body).contains("1 ms limit"), "{body}");
+    assert!(!body.to_string().contains("C-0"), "nothing of it is sent");
+    strict.stop().await;
+    // Nothing of the batch was written, and the hub with its usual deadline goes on.
+    let codes = hub
+        .ok(
+            &e,
+            "{ cases(first: 100) { edges { node { code } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(!codes.to_string().contains("LATE-1"), "{codes}");
+    assert!(codes.to_string().contains("C-4"), "{codes}");
+    hub.finish().await;
+}
+hub_test!(one_deadline_per_request);
+
+fn small_cost_budget() -> Limits {
+    Limits {
+        cost_per_user_per_minute: 1_000,
+        ..test_limits()
+    }
+}
+
+/// Issue 19, item 1: a caller refused with `Retry-After` that comes back sooner and is refused
+/// again is turned away at the door until then, before its body is even parsed (a hostile script
+/// ignoring `Retry-After` made the hub parse its largest bodies without pause). A caller that asks
+/// for less after one refusal is served; its colleagues are never held back.
+async fn callers_ignoring_retry_after_meet_the_door(hub: TestHub) {
+    let ente = hub.agency("Ente", "ENTE_ANTITRATTA", "BG").await;
+    let e = hub.token(Some(&ente), UserRole::Operator);
+    let colleague = hub.token(Some(&ente), UserRole::Coordinator);
+    // Three aliased pages of 100 cost 903 of the minute's 1,000.
+    let dear = "{ a: cases(first: 100) { edges { node { id } } } b: cases(first: 100) { edges { node { id } } } c: cases(first: 100) { edges { node { id } } } }";
+    let cheap = "{ me { userId } }";
+    let (status, first) = hub.gql_raw(Some(&e), dear, json!({})).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, refused) = hub.gql_raw(Some(&e), dear, json!({})).await;
+    assert_eq!(status, 429, "{refused}");
+    // One refusal: asking for less that fits is served.
+    let (status, less) = hub.gql_raw(Some(&e), cheap, json!({})).await;
+    assert_eq!(status, 200, "{less}");
+    // Refused again before the time it was told: now even what would fit is turned away, and so
+    // is a body that is not JSON at all (the door stands before the parser: a 400 without it).
+    let (status, again) = hub.gql_raw(Some(&e), dear, json!({})).await;
+    assert_eq!(status, 429, "{again}");
+    let resp = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .bearer_auth(&e)
+        .json(&json!({ "query": cheap }))
+        .send()
+        .await
+        .expect("answers");
+    let body = throttled(resp).await;
+    assert!(message(&body).contains("try again in"), "{body}");
+    let resp = hub
+        .client
+        .post(hub.hub.graphql_url())
+        .bearer_auth(&e)
+        .header("content-type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .expect("answers");
+    throttled(resp).await;
+    // Its colleague goes on.
+    let (status, other) = hub.gql_raw(Some(&colleague), cheap, json!({})).await;
+    assert_eq!(status, 200, "{other}");
+    hub.finish().await;
+}
+hub_test!(
+    callers_ignoring_retry_after_meet_the_door,
+    small_cost_budget()
+);
