@@ -8,14 +8,13 @@
 use std::{panic::AssertUnwindSafe, sync::Arc, time::Instant};
 
 use async_graphql::{
-    http::GraphiQLSource, parser::types::OperationType, BatchRequest, BatchResponse, Request,
-    Response, ServerError,
+    parser::types::OperationType, BatchRequest, BatchResponse, Request, Response, ServerError,
 };
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, Query, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
-    response::{Html, IntoResponse, Response as HttpResponse},
+    response::{IntoResponse, Response as HttpResponse},
     routing::get,
     Router,
 };
@@ -62,17 +61,11 @@ pub fn router(hub: Hub) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .merge(crate::pages::router(hub.state.clone()))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(hub)
 }
-
-/// What a page the hub serves may load: its own resources, and GraphiQL's from its CDN (until
-/// the hub serves them itself); no page may be framed by another site.
-const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https://graphql.org; \
-font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; \
-base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// What anything else (JSON answers, health) may load: nothing.
 const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -94,7 +87,11 @@ async fn security_headers(mut response: HttpResponse) -> HttpResponse {
         (header::REFERRER_POLICY, "no-referrer"),
         (
             header::CONTENT_SECURITY_POLICY,
-            if is_page { PAGE_CSP } else { DATA_CSP },
+            if is_page {
+                crate::pages::PAGE_CSP
+            } else {
+                DATA_CSP
+            },
         ),
     ];
     for (name, value) in defaults {
@@ -779,13 +776,7 @@ async fn graphql_get(
 ) -> HttpResponse {
     let graphql_response = wants_graphql_response(&headers);
     let Some(query) = params.query else {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Raccordo")
-                .finish(),
-        )
-        .into_response();
+        return crate::pages::graphiql().into_response();
     };
     let admitted = match admit(&hub, &headers) {
         Ok(a) => a,

@@ -9,6 +9,7 @@ mod foundation;
 mod hardening;
 mod import;
 mod network;
+mod pages;
 mod referrals;
 mod releases;
 mod sharing;

@@ -276,7 +276,7 @@ async fn network_map_of_the_demo(hub: TestHub) {
         lines + geo["edgesWithoutCoordinates"].as_u64().expect("count") as usize,
         edges.len()
     );
-    // Enti and CAV have no coordinates (their premises include protected shelters).
+    // Agencies whose comune the sources do not give have no coordinates.
     assert!(geo["withoutCoordinates"].as_u64() > Some(0));
 
     // A chain through an intermediary: the first pair (by id) of agencies that do not work
