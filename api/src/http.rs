@@ -35,7 +35,7 @@ use crate::{
     graphql::{federation, view::anonymous_errors, HubSchema, Loaders},
     limits::Introspection,
     state::AppState,
-    throttle::{Refusal, Spent},
+    throttle::{AtTheDoor, Refusal, Spent},
 };
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -181,33 +181,46 @@ async fn principal(
     }))
 }
 
-/// A request let in by [`admit`]: who sent it, and its place among the hub's requests.
+/// A request let in: who sent it, and its place among the hub's requests.
 struct Admitted {
     identity: Result<Option<TokenIdentity>, ApiError>,
     place: OwnedSemaphorePermit,
 }
 
-/// Lets a request in before its body is parsed (issue 19, item 1): a place among the requests the
-/// hub works on at once, then the throttle's door. Refused: the throttle's answer.
-fn admit(hub: &Hub, headers: &HeaderMap) -> Result<Admitted, Box<HttpResponse>> {
-    let answer = |refusal| {
-        refused(
-            refusal,
-            wants_graphql_response(headers),
-            &request_id(headers),
-        )
-    };
-    let place = hub.throttle.enter().map_err(answer)?;
+/// How long a caller that keeps ignoring `Retry-After` waits for its refusal: time the hub spends
+/// on nothing (no place, no parse), while the caller's script is held back.
+const TARPIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Lets a request in (issue 19, item 1): first the throttle's door, on the token alone, before
+/// the body is read; then, once the body is in, a place among the requests the hub works on at
+/// once (so that a slow body holds no place). Refused: the throttle's answer.
+async fn admit(
+    hub: &Hub,
+    headers: &HeaderMap,
+    body: impl std::future::Future<Output = Result<Bytes, HttpResponse>>,
+) -> Result<(Admitted, Bytes), HttpResponse> {
+    let answer =
+        |refusal| refused(refusal, wants_graphql_response(headers), &request_id(headers));
     let identity = identity(&hub.state, headers);
-    door(hub, &identity).map_err(answer)?;
-    Ok(Admitted { identity, place })
+    match door(hub, &identity) {
+        Ok(()) => {}
+        Err(AtTheDoor::Barred(refusal)) => {
+            // Its body is never read: the connection closes with the answer.
+            tokio::time::sleep(TARPIT).await;
+            return Err(answer(refusal));
+        }
+        Err(AtTheDoor::Refused(refusal)) => return Err(answer(refusal)),
+    }
+    let body = body.await?;
+    let place = hub.throttle.enter().map_err(answer)?;
+    Ok((Admitted { identity, place }, body))
 }
 
 /// The throttle's door, before the body is parsed: a user that keeps coming back sooner than it
 /// was told to is turned away here, at the price of a token check (see [`Throttle::door`]).
 ///
 /// [`Throttle::door`]: crate::throttle::Throttle::door
-fn door(hub: &Hub, identity: &Result<Option<TokenIdentity>, ApiError>) -> Result<(), Refusal> {
+fn door(hub: &Hub, identity: &Result<Option<TokenIdentity>, ApiError>) -> Result<(), AtTheDoor> {
     // A bad token is answered UNAUTHENTICATED after the usual checks; until then its bearer is
     // a stranger, counted with anonymous callers.
     let (user, agency) = match identity {
@@ -704,26 +717,10 @@ fn bad_request(message: &str, graphql_response: bool, headers: &HeaderMap) -> Ht
     resp
 }
 
-async fn graphql_post(
-    State(hub): State<Hub>,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> HttpResponse {
+async fn graphql_post(State(hub): State<Hub>, request: axum::extract::Request) -> HttpResponse {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let graphql_response = wants_graphql_response(&headers);
-    let Ok(body) = body else {
-        let r = error_response(ApiError::LimitExceeded(format!(
-            "the request body is larger than the body limit ({} bytes)",
-            hub.limits.body_bytes
-        )));
-        let mut resp = render(
-            BatchResponse::Single(r),
-            graphql_response,
-            false,
-            &request_id(&headers),
-        );
-        *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        return resp;
-    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -742,10 +739,26 @@ async fn graphql_post(
         *resp.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
         return resp;
     }
-    // Who is asking, and whether it may come in, before its body is parsed.
-    let admitted = match admit(&hub, &headers) {
+    // Who is asking, and whether it may come in, before its body is even read.
+    let limit = hub.limits.body_bytes;
+    let read = async {
+        axum::body::to_bytes(body, limit).await.map_err(|_| {
+            let r = error_response(ApiError::LimitExceeded(format!(
+                "the request body is larger than the body limit ({limit} bytes)"
+            )));
+            let mut resp = render(
+                BatchResponse::Single(r),
+                graphql_response,
+                false,
+                &request_id(&headers),
+            );
+            *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            resp
+        })
+    };
+    let (admitted, body) = match admit(&hub, &headers, read).await {
         Ok(a) => a,
-        Err(refused) => return *refused,
+        Err(refused) => return refused,
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
@@ -778,9 +791,9 @@ async fn graphql_get(
     let Some(query) = params.query else {
         return crate::pages::graphiql().into_response();
     };
-    let admitted = match admit(&hub, &headers) {
+    let (admitted, _) = match admit(&hub, &headers, async { Ok(Bytes::new()) }).await {
         Ok(a) => a,
-        Err(refused) => return *refused,
+        Err(refused) => return refused,
     };
     let mut request = Request::new(query.clone());
     if let Some(name) = &params.operation_name {

@@ -128,6 +128,24 @@ pub struct Throttle {
     hub: Arc<Semaphore>,
 }
 
+/// Why the [door](Throttle::door) turned a request away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AtTheDoor {
+    /// The user keeps coming back sooner than it was told to: still barred.
+    Barred(Refusal),
+    /// The user's or the agency's request rate is used up.
+    Refused(Refusal),
+}
+
+impl AtTheDoor {
+    /// The refusal, whichever way it came.
+    pub fn refusal(self) -> Refusal {
+        match self {
+            AtTheDoor::Barred(r) | AtTheDoor::Refused(r) => r,
+        }
+    }
+}
+
 /// A user refused and told when to come back.
 #[derive(Debug, Clone)]
 struct Barred {
@@ -201,17 +219,17 @@ impl Throttle {
     ///
     /// Past the door, the request counts against the user's and the agency's request rates,
     /// whatever becomes of it (a request refused later by the limits was parsed all the same).
-    pub fn door(&self, user: &str, agency: &str) -> Result<(), Refusal> {
+    pub fn door(&self, user: &str, agency: &str) -> Result<(), AtTheDoor> {
         self.door_at(Instant::now(), user, agency)
     }
 
-    fn door_at(&self, now: Instant, user: &str, agency: &str) -> Result<(), Refusal> {
+    fn door_at(&self, now: Instant, user: &str, agency: &str) -> Result<(), AtTheDoor> {
         {
             let mut barred = self.barred.lock().unwrap_or_else(|e| e.into_inner());
             match barred.get(user) {
                 Some(b) if now < b.until && b.strikes >= 2 => {
                     let left = b.until.saturating_duration_since(now).as_secs_f64().ceil() as u64;
-                    return Err(b.refusal.with_retry_after(left.max(1)));
+                    return Err(AtTheDoor::Barred(b.refusal.with_retry_after(left.max(1))));
                 }
                 Some(b) if now >= b.until => {
                     barred.remove(user);
@@ -222,6 +240,7 @@ impl Throttle {
         self.draw_at(now, user, agency, true, 0)
             .map(|_| ())
             .inspect_err(|refusal| self.bar_at(now, user, refusal))
+            .map_err(AtTheDoor::Refused)
     }
 
     /// Remembers that `user` was refused and told to come back after `refusal.retry_after()`
@@ -596,9 +615,10 @@ mod tests {
         assert!(t.charge_or_bar_at(now, "u", "a", 50).is_ok(), "less fits");
         // Refused again within the 20 s: barred at the door until they have passed.
         assert!(t.charge_or_bar_at(now, "u", "a", 300).is_err());
-        let at_door = t
-            .door_at(now + Duration::from_secs(5), "u", "a")
-            .expect_err("barred");
+        let at_door = match t.door_at(now + Duration::from_secs(5), "u", "a") {
+            Err(AtTheDoor::Barred(r)) => r,
+            other => panic!("barred, not {other:?}"),
+        };
         assert!(matches!(at_door, Refusal::OverBudget { .. }), "{at_door:?}");
         assert!(at_door.retry_after() >= 15 && at_door.retry_after() <= 30);
         assert!(at_door.message().contains("try again in"));
