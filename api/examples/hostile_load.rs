@@ -1,11 +1,12 @@
 //! Load run for issue 19, item 1: does a hostile partner at its caps slow another partner down?
 //!
 //! Starts a hub on 127.0.0.1 (its own runtime and threads, default limits and throttle) on a fresh
-//! SQLite file (or on `DATABASE_URL`), measures another partner's `cases(first: 20)` latency while
-//! the hub is idle, then again while a hostile agency's 16 connections (its in-flight cap) send,
-//! without pause and ignoring `Retry-After`, both the issue's attack (10 operations × 20 aliased
-//! `_entities` over one variable of 1,000 representations, every field) and the most expensive
-//! request the limits let through. Bounded: a fixed number of idle samples, `LOAD_SECONDS` of load
+//! SQLite file (or on `DATABASE_URL`), and measures another partner's `cases(first: 20)` latency
+//! in windows that alternate: the hub idle, then a hostile agency's 16 connections (its in-flight
+//! cap) sending, without pause and ignoring `Retry-After`, both the issue's attack (10 operations
+//! × 20 aliased `_entities` over one variable of 1,000 representations, every field) and the most
+//! expensive request the limits let through. Alternating windows put the machine's own noise
+//! (other builds on a shared 2-core machine) on both sides alike. Bounded: `LOAD_SECONDS` of each
 //! (default 20), loopback only. Not part of `cargo test`:
 //!
 //! ```text
@@ -15,7 +16,10 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -24,9 +28,13 @@ use raccordo_policies::UserRole;
 use serde_json::{json, Value};
 
 const SECRET: &str = "load-test-secret";
-const IDLE_SAMPLES: usize = 300;
 const HOSTILE_CONNECTIONS: usize = 16;
 const VICTIM_USERS: usize = 10;
+/// Each window, idle or hostile, lasts this long.
+const WINDOW_SECONDS: u64 = 4;
+/// The first part of a window is not measured: the hostile partner's last requests drain (their
+/// deadline is 10 s, but the at-cap request takes well under a second), or its load builds up.
+const SETTLE_MS: u64 = 1_500;
 const VICTIM_QUERY: &str =
     "{ cases(first: 20) { edges { node { id code phase openedOn owner { name } } } } }";
 /// Every field of a case with its nested lists, as the issue's reproduction selects.
@@ -269,22 +277,27 @@ async fn main() -> Res<()> {
         })
         .collect::<Res<_>>()?;
 
-    // Idle.
+    // Warm-up, then windows of WINDOW_SECONDS that alternate: the hostile partner idle, then at
+    // its caps. The victim is measured in both, side by side, so that whatever else the machine
+    // does falls on both alike. Samples are taken only once a window has settled (the hostile
+    // partner's last requests drained, or its load built up).
     victim_run(&client, &victim_tokens, |i| i >= 20).await?;
-    let mut idle = victim_run(&client, &victim_tokens, |i| i >= IDLE_SAMPLES).await?;
-
-    // Under a hostile partner at its caps.
     // Outcome → (requests, milliseconds spent waiting for them).
     let outcomes: Arc<Mutex<BTreeMap<String, (usize, f64)>>> = Arc::default();
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let attacking = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(2 * seconds);
     let client = Arc::new(client);
     let mut hostiles = Vec::new();
     for (i, t) in hostile_tokens.into_iter().enumerate() {
-        let (client, outcomes) = (client.clone(), outcomes.clone());
+        let (client, outcomes, attacking) = (client.clone(), outcomes.clone(), attacking.clone());
         let bodies = [serde_json::to_vec(&attack)?, serde_json::to_vec(&at_cap)?];
         hostiles.push(tokio::spawn(async move {
             let mut k = i;
             while Instant::now() < deadline {
+                if !attacking.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
                 let body = &bodies[k % 2];
                 let what = if k % 2 == 0 { "attack" } else { "at-cap" };
                 k += 1;
@@ -309,13 +322,22 @@ async fn main() -> Res<()> {
             }
         }));
     }
-    // Let the hostile partner reach its caps before measuring.
-    tokio::time::sleep(Duration::from_secs(2.min(seconds))).await;
-    let measured_until = deadline;
-    let mut loaded = victim_run(&client, &victim_tokens, |_| {
-        Instant::now() >= measured_until
-    })
-    .await?;
+    let (mut idle, mut loaded) = (Vec::new(), Vec::new());
+    let mut hostile = false;
+    while Instant::now() + Duration::from_secs(WINDOW_SECONDS) <= deadline {
+        attacking.store(hostile, Ordering::Relaxed);
+        let window_ends = Instant::now() + Duration::from_secs(WINDOW_SECONDS);
+        tokio::time::sleep(Duration::from_millis(SETTLE_MS)).await;
+        let samples =
+            victim_run(&client, &victim_tokens, |_| Instant::now() >= window_ends).await?;
+        if hostile {
+            loaded.extend(samples);
+        } else {
+            idle.extend(samples);
+        }
+        hostile = !hostile;
+    }
+    attacking.store(false, Ordering::Relaxed);
     for h in hostiles {
         let _ = h.await;
     }
@@ -323,7 +345,7 @@ async fn main() -> Res<()> {
 
     let (i50, i99, imax) = percentiles(&mut idle);
     let (l50, l99, lmax) = percentiles(&mut loaded);
-    println!("hub: {database_url} (default limits and throttle); hostile: {HOSTILE_CONNECTIONS} connections for {seconds} s");
+    println!("hub: {database_url} (default limits and throttle); hostile: {HOSTILE_CONNECTIONS} connections, windows of {WINDOW_SECONDS} s alternating idle and hostile for {} s, the first {SETTLE_MS} ms of each not measured", 2 * seconds);
     println!("at-cap request: one _entities of every field, {at_cap_n} representations (complexity {} ≤ {})", 1 + at_cap_n as u64 * per_item, Limits::default().complexity);
     println!("victim `cases(first: 20)`   samples   p50 ms   p99 ms   max ms");
     println!(

@@ -199,8 +199,13 @@ async fn admit(
     headers: &HeaderMap,
     body: impl std::future::Future<Output = Result<Bytes, HttpResponse>>,
 ) -> Result<(Admitted, Bytes), HttpResponse> {
-    let answer =
-        |refusal| refused(refusal, wants_graphql_response(headers), &request_id(headers));
+    let answer = |refusal| {
+        refused(
+            refusal,
+            wants_graphql_response(headers),
+            &request_id(headers),
+        )
+    };
     let identity = identity(&hub.state, headers);
     match door(hub, &identity) {
         Ok(()) => {}

@@ -30,7 +30,10 @@ async fn pages_are_whole_and_local(hub: TestHub) {
             .to_str()
             .unwrap_or_default()
             .to_string();
-        assert!(!csp.contains("http"), "{path} may load from elsewhere: {csp}");
+        assert!(
+            !csp.contains("http"),
+            "{path} may load from elsewhere: {csp}"
+        );
         assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
         assert_eq!(resp.headers()["x-frame-options"], "DENY");
         let html = resp.text().await.expect("a page");
@@ -54,7 +57,11 @@ async fn pages_are_whole_and_local(hub: TestHub) {
         assert!(landing.contains(&format!("href=\"{link}\"")), "{link}");
     }
     // No other file is served, whatever the name.
-    for path in ["/assets/../Cargo.toml", "/assets/nothing.js", "/assets/%2e%2e%2fCargo.toml"] {
+    for path in [
+        "/assets/../Cargo.toml",
+        "/assets/nothing.js",
+        "/assets/%2e%2e%2fCargo.toml",
+    ] {
         let resp = get(&hub, path).await;
         assert_eq!(resp.status(), 404, "{path}");
     }
