@@ -38,7 +38,13 @@ impl HubProcess {
                     "--jwt-audience",
                     "raccordo",
                     // The throttle has its own tests; here it would only make the generated
-                    // documents (many at the complexity cap) wait out a minute's cost budget.
+                    // documents (many at the complexity cap) wait out a minute's cost budget,
+                    // and the request rates (every request counts, even those the limits
+                    // refuse) wait out a minute's requests.
+                    "--rate-limit-user",
+                    "1000000",
+                    "--rate-limit-agency",
+                    "1000000",
                     "--cost-limit-user",
                     "1000000000",
                     "--cost-limit-agency",
