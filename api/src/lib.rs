@@ -20,6 +20,7 @@ pub mod http;
 pub mod import;
 pub mod limits;
 pub mod logging;
+pub mod places;
 pub mod releases;
 pub mod report;
 mod server;
