@@ -9,6 +9,7 @@ mod foundation;
 mod hardening;
 mod import;
 mod network;
+mod places;
 mod referrals;
 mod releases;
 mod sharing;
