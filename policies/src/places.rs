@@ -350,6 +350,13 @@ impl PlacesPolicy {
         self.acts(viewer) && self.kind_in(viewer, self.overdue_watchers)
     }
 
+    /// Whether the viewer gets exact placement statistics over its own agency's requests (a
+    /// requester kind, a role that reads vacancy counts: ANALYST included, counts not rows).
+    /// Anything wider comes only from the releases of ACCESS.md §7.
+    pub fn may_read_own_statistics(&self, viewer: &Viewer) -> bool {
+        self.kind_in(viewer, self.requesters) && has(self.vacancy_roles, viewer.role)
+    }
+
     /// The hours after which an open request without an offer is flagged.
     pub fn window_hours(&self, urgency: Urgency) -> u32 {
         self.windows[urgency as usize]
@@ -603,6 +610,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn own_statistics_go_to_requester_kinds_in_counting_roles() {
+        let p = policy();
+        for kind in AgencyKind::ALL {
+            for role in UserRole::ALL {
+                let requester = matches!(
+                    kind,
+                    AgencyKind::Questura
+                        | AgencyKind::Prefettura
+                        | AgencyKind::NumeroVerde
+                        | AgencyKind::CentroAntiviolenza
+                        | AgencyKind::EnteAntitratta
+                );
+                assert_eq!(
+                    p.may_read_own_statistics(&v(kind, role)),
+                    requester && role != UserRole::PlatformAdmin,
+                    "{kind} {role}"
+                );
+            }
+        }
+        assert!(!p.may_read_own_statistics(&Viewer {
+            role: UserRole::PlatformAdmin,
+            agency_kind: None
+        }));
     }
 
     #[test]

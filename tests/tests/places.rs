@@ -359,6 +359,55 @@ async fn a_questura_gets_two_emergency_places_for_a_mother_and_child(hub: TestHu
     }
     let steps = request_as(&hub, &questura, &req).await["steps"].clone();
     assert_eq!(steps.as_array().map(Vec::len), Some(4), "{steps}");
+
+    // Statistics: exact for the requester's own requests, nothing of anyone else's, no shelter.
+    let today = chrono::Utc::now().date_naive();
+    let period = json!({ "f": (today - chrono::Duration::days(1)).to_string(), "t": (today + chrono::Duration::days(1)).to_string() });
+    let stats = "query($f: Date!, $t: Date!) { placementStatistics(from: $f, to: $t) { province requests places offers accepted unmet medianHoursToPlacement } }";
+    let own = hub.ok(&questura, stats, period.clone()).await;
+    let row = &own["placementStatistics"][0];
+    assert_eq!(
+        (
+            row["province"].clone(),
+            row["requests"].clone(),
+            row["places"].clone(),
+            row["offers"].clone(),
+            row["accepted"].clone(),
+            row["unmet"].clone()
+        ),
+        (
+            json!("BG"),
+            json!(1),
+            json!(2),
+            json!(1),
+            json!(1),
+            json!(0)
+        ),
+        "{own}"
+    );
+    assert!(row["medianHoursToPlacement"].as_f64().is_some(), "{own}");
+    assert_no_shelter(&own, &[&s]);
+    let others = hub
+        .ok(&op(&hub, &n.prefettura), stats, period.clone())
+        .await;
+    assert_eq!(
+        others["placementStatistics"],
+        json!([]),
+        "another agency counts none of the questura's"
+    );
+    let r = hub
+        .gql(Some(&op(&hub, &n.procura)), stats, period.clone())
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("FORBIDDEN"), "{r}");
+    let r = hub
+        .gql(
+            Some(&questura),
+            "query($f: Date!, $t: Date!) { placementStatistics(from: $f, to: $t, scope: NETWORK) { requests } }",
+            period,
+        )
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("VALIDATION"), "{r}");
+    assert_eq!(field(&r), Some("scope"));
     hub.finish().await;
 }
 hub_test!(a_questura_gets_two_emergency_places_for_a_mother_and_child);

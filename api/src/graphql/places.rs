@@ -7,7 +7,8 @@ use raccordo_entities::{agency, placement_event, placement_offer, shelter_places
 use raccordo_policies::places::{self as rules, RequestSight};
 
 use super::{
-    scalars::DateTime,
+    enums::StatisticsScope,
+    scalars::{Date, DateTime},
     types::{agency::Agency, network::Shelter},
     ContextExt,
 };
@@ -195,6 +196,43 @@ impl VacancyCell {
     /// Whether the count is hidden because too few shelters make it up.
     async fn suppressed(&self) -> bool {
         self.0.count.is_none()
+    }
+}
+
+/// Exact statistics of the viewer's agency's own placement requests in one province.
+pub struct PlacementStatistics(places::OwnStatistics);
+
+/// Exact counts of the viewer's agency's own placement requests made in a period, in one
+/// province. Nobody gets others' requests here: network figures come only from releases.
+#[Object]
+impl PlacementStatistics {
+    /// The province asked for.
+    async fn province(&self) -> &str {
+        &self.0.province
+    }
+    /// Requests made.
+    async fn requests(&self) -> u64 {
+        self.0.requests
+    }
+    /// Places asked for.
+    async fn places(&self) -> u64 {
+        self.0.places
+    }
+    /// Offers received.
+    async fn offers(&self) -> u64 {
+        self.0.offers
+    }
+    /// Requests with an offer accepted.
+    async fn accepted(&self) -> u64 {
+        self.0.accepted
+    }
+    /// Requests withdrawn without an accepted offer, or open past their window without one.
+    async fn unmet(&self) -> u64 {
+        self.0.unmet
+    }
+    /// Median hours from asking to accepting an offer; null when none was accepted.
+    async fn median_hours_to_placement(&self) -> Option<f64> {
+        self.0.median_hours_to_placement
     }
 }
 
@@ -466,6 +504,32 @@ impl PlacesQuery {
         .into_iter()
         .map(VacancyCell)
         .collect())
+    }
+
+    /// Exact statistics of the viewer's agency's own placement requests made in a period, per
+    /// province (scope MINE). Others' requests are never counted here.
+    async fn placement_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day of the period.")] from: Date,
+        #[graphql(desc = "Last day of the period (not before `from`).")] to: Date,
+        #[graphql(
+            desc = "MINE (the default). NETWORK is refused: placement figures of the network come only from the releases, which do not carry placement tables yet."
+        )]
+        scope: Option<StatisticsScope>,
+    ) -> ApiResult<Vec<PlacementStatistics>> {
+        if scope == Some(StatisticsScope::Network) {
+            return Err(ApiError::validation(
+                "scope",
+                "network placement statistics come only from statistics releases, which have no placement tables yet",
+            ));
+        }
+        let pctx = reader(ctx)?;
+        Ok(places::own_statistics(&pctx, from.0, to.0)
+            .await?
+            .into_iter()
+            .map(PlacementStatistics)
+            .collect())
     }
 
     /// Placement requests of one mailbox, newest first.

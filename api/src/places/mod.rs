@@ -1138,3 +1138,114 @@ pub async fn agencies<C: ConnectionTrait>(
         .map(|a| (a.id.clone(), a))
         .collect())
 }
+
+// ------------------------------------------------------------------------------------------------
+// Statistics
+// ------------------------------------------------------------------------------------------------
+
+/// Exact counts of the viewer's agency's own requests made in a period, for one province.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnStatistics {
+    pub province: String,
+    /// Requests made.
+    pub requests: u64,
+    /// Places asked for.
+    pub places: u64,
+    /// Offers received.
+    pub offers: u64,
+    /// Requests with an offer accepted (placed or not yet).
+    pub accepted: u64,
+    /// Requests withdrawn without an accepted offer, or still open past their window.
+    pub unmet: u64,
+    /// Median hours from asking to accepting an offer, over the accepted requests.
+    pub median_hours_to_placement: Option<f64>,
+}
+
+/// Exact statistics of the viewer's agency's own requests made from `from` to `to` (UTC days,
+/// both included), per province. Only the requester's own: wider ones come from releases.
+pub async fn own_statistics<C: ConnectionTrait>(
+    ctx: &PlacesCtx<'_, C>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> ApiResult<Vec<OwnStatistics>> {
+    if !ctx.rules().may_read_own_statistics(&ctx.principal.viewer()) {
+        return Err(ApiError::Forbidden(
+            "the protocol gives your agency or role no placement statistics of its own".into(),
+        ));
+    }
+    if to < from {
+        return Err(ApiError::validation(
+            "to",
+            "the period ends before it starts",
+        ));
+    }
+    let agency = ctx.agency()?;
+    let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
+    let end = (to + chrono::Duration::days(1))
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let rows = placement_request::Entity::find()
+        .filter(placement_request::Column::RequesterId.eq(agency))
+        .filter(placement_request::Column::RequestedAt.gte(start))
+        .filter(placement_request::Column::RequestedAt.lt(end))
+        .all(ctx.db)
+        .await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut offers: HashMap<String, u64> = HashMap::new();
+    for o in placement_offer::Entity::find()
+        .filter(placement_offer::Column::RequestId.is_in(ids))
+        .all(ctx.db)
+        .await?
+    {
+        *offers.entry(o.request_id).or_default() += 1;
+    }
+    let mut by_province: BTreeMap<String, (OwnStatistics, Vec<f64>)> = BTreeMap::new();
+    for r in rows {
+        let n = offers.get(&r.id).copied().unwrap_or(0);
+        let urgency: Urgency = parse("urgency", &r.urgency)?;
+        let open = r.status == OPEN;
+        let overdue =
+            ctx.rules()
+                .overdue(urgency, (ctx.now - r.requested_at).num_seconds(), open, n);
+        let accepted = r.accepted_offer_id.is_some() && r.status != WITHDRAWN;
+        let entry = by_province.entry(r.province.clone()).or_insert_with(|| {
+            (
+                OwnStatistics {
+                    province: r.province.clone(),
+                    requests: 0,
+                    places: 0,
+                    offers: 0,
+                    accepted: 0,
+                    unmet: 0,
+                    median_hours_to_placement: None,
+                },
+                Vec::new(),
+            )
+        });
+        entry.0.requests += 1;
+        entry.0.places += u64::try_from(r.people).unwrap_or(0);
+        entry.0.offers += n;
+        if accepted {
+            entry.0.accepted += 1;
+            if let Some(closed) = r.closed_at {
+                entry
+                    .1
+                    .push((closed - r.requested_at).num_seconds() as f64 / 3600.0);
+            }
+        } else if r.status == WITHDRAWN || overdue {
+            entry.0.unmet += 1;
+        }
+    }
+    Ok(by_province
+        .into_values()
+        .map(|(mut s, mut hours)| {
+            hours.sort_by(|a, b| a.total_cmp(b));
+            s.median_hours_to_placement = match hours.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(hours[n / 2]),
+                n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+            };
+            s
+        })
+        .collect())
+}
