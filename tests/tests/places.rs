@@ -555,6 +555,8 @@ async fn bad_input_names_its_field(hub: TestHub) {
     assert_eq!(status_of(&ob), Some(json!("DECLINED")), "{offers}");
     assert_eq!(status_of(&oa), Some(json!("ACCEPTED")), "{offers}");
     let b_sees = request_as(&hub, &op(&hub, &n.ente_b), &req).await;
+    // Offers do not move the request's version: an ente cannot count the others' offers.
+    assert_eq!(b_sees["version"], 2, "{b_sees}");
     assert_eq!(b_sees["offers"][0]["status"], "DECLINED", "{b_sees}");
     assert_eq!(
         b_sees["offers"].as_array().map(Vec::len),

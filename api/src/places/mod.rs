@@ -841,7 +841,7 @@ pub async fn offer<C: ConnectionTrait>(
         return Err(ApiError::ConflictAt {
             field: "requestId".into(),
             message: "the request was closed meanwhile: it takes no more offers".into(),
-            current_version: r.version + 1,
+            current_version: r.version,
         });
     }
     // Hold the places, only while they are free.
@@ -876,7 +876,7 @@ pub async fn offer<C: ConnectionTrait>(
             Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::ConflictAt {
                 field: "requestId".into(),
                 message: "your agency already offered places on this request".into(),
-                current_version: r.version + 1,
+                current_version: r.version,
             },
             _ => e.into(),
         });

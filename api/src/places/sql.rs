@@ -183,11 +183,13 @@ pub(super) async fn release<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Bumps an open request's version: fails when it is no longer open.
+/// Locks an open request's row (PostgreSQL) without changing it: fails when it is no longer
+/// open. The version is left alone, so that an ente watching a request it sees cannot count the
+/// other enti's offers by its version.
 pub(super) async fn touch_open_request<C: ConnectionTrait>(db: &C, id: &str) -> ApiResult<bool> {
     let n = execute(
         db,
-        "UPDATE placement_requests SET version = version + 1 WHERE id = ? AND status = 'OPEN'",
+        "UPDATE placement_requests SET status = status WHERE id = ? AND status = 'OPEN'",
         vec![id.into()],
     )
     .await?;
