@@ -25,6 +25,15 @@ pub enum ApiError {
     /// A change carried a stale `version`.
     #[error("the case was changed by someone else (current version {current_version}); reload it and try again")]
     Conflict { current_version: i32 },
+    /// A change that lost a race or comes too late (an offer on a closed request, a second
+    /// acceptance, the last place taken by someone else); `field` is the input path and
+    /// `current_version` the record's version now.
+    #[error("{message}")]
+    ConflictAt {
+        field: String,
+        message: String,
+        current_version: i32,
+    },
     /// A request over one of the hub's limits.
     #[error("{0}")]
     LimitExceeded(String),
@@ -53,7 +62,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::ForbiddenField { .. } => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Validation { .. } => "VALIDATION",
-            ApiError::Conflict { .. } => "CONFLICT",
+            ApiError::Conflict { .. } | ApiError::ConflictAt { .. } => "CONFLICT",
             ApiError::LimitExceeded(_) => "LIMIT_EXCEEDED",
             ApiError::Internal(_) | ApiError::Setup(_) => "INTERNAL",
         }
@@ -92,6 +101,14 @@ impl From<ApiError> for async_graphql::Error {
                     ext.set("field", field.as_str())
                 }
                 ApiError::Conflict { current_version } => {
+                    ext.set("currentVersion", *current_version)
+                }
+                ApiError::ConflictAt {
+                    field,
+                    current_version,
+                    ..
+                } => {
+                    ext.set("field", field.as_str());
                     ext.set("currentVersion", *current_version)
                 }
                 _ => {}

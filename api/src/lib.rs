@@ -21,6 +21,7 @@ pub mod import;
 pub mod limits;
 pub mod logging;
 pub mod pages;
+pub mod places;
 pub mod releases;
 pub mod report;
 mod server;

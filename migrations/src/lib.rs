@@ -10,6 +10,7 @@ mod m20261126_000002_case_code_per_owner;
 mod m20261126_000003_lighter_access_log;
 mod m20261207_000001_statistics_releases;
 mod m20261207_000002_referral_corrections;
+mod m20261208_000001_places;
 
 /// Runs the hub's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_lighter_access_log::Migration),
             Box::new(m20261207_000001_statistics_releases::Migration),
             Box::new(m20261207_000002_referral_corrections::Migration),
+            Box::new(m20261208_000001_places::Migration),
         ]
     }
 }

@@ -129,8 +129,12 @@ async fn contract(db: DatabaseConnection) {
         access_log,
         statistics_release,
         referral_correction,
+        shelter_places,
+        placement_request,
+        placement_offer,
+        placement_event,
     );
-    assert_eq!(TABLES.len(), 23);
+    assert_eq!(TABLES.len(), 27);
 
     // Microseconds: what PostgreSQL keeps.
     let now = Utc::now().trunc_subsecs(6);

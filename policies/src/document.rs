@@ -223,6 +223,8 @@ pub(crate) struct Document {
     pub referrals: ReferralsDoc,
     pub statistics: StatisticsDoc,
     pub network: OrderedMap<NetworkClass, List<NetworkViewer>>,
+    /// `[places]`: shelter places, vacancies and placement requests (ACCESS.md §8).
+    pub places: crate::places::PlacesDoc,
     pub fields: OrderedMap<Spanned<String>, OrderedMap<Spanned<String>, Spanned<ClassName>>>,
 }
 

@@ -9,7 +9,9 @@
 mod document;
 mod hash;
 mod matrix;
+#[macro_use]
 mod model;
+pub mod places;
 mod policy;
 mod reach;
 pub mod release;

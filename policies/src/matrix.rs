@@ -38,6 +38,7 @@ fn write_all(p: &Policy, out: &mut String) -> std::fmt::Result {
     referrals(p, out)?;
     statistics(p, out)?;
     network(p, out)?;
+    places(p, out)?;
     classification(p, out)
 }
 
@@ -431,6 +432,58 @@ fn network(p: &Policy, out: &mut String) -> std::fmt::Result {
         }
         writeln!(out)?;
     }
+    writeln!(out)?;
+    Ok(())
+}
+
+fn places(p: &Policy, out: &mut String) -> std::fmt::Result {
+    use crate::places::Urgency;
+    let r = &p.places;
+    writeln!(out, "## Shelter places and placement requests")?;
+    writeln!(out)?;
+    writeln!(out, "| what | who |")?;
+    writeln!(out, "| --- | --- |")?;
+    writeln!(
+        out,
+        "| record capacity, who a shelter takes, places unavailable; offer places | {} ({}), their own shelters only |",
+        kinds(r.offerers),
+        roles(r.act_roles)
+    )?;
+    writeln!(
+        out,
+        "| vacancies per province × kind × who it takes (never a shelter's name, address or id; a cell of fewer than {} shelters is suppressed) | {} ({}) |",
+        r.min_shelters,
+        kinds(r.vacancy_readers),
+        roles(r.vacancy_roles)
+    )?;
+    writeln!(
+        out,
+        "| ask for places (no names), see every offer (the ente and its contact, never a shelter), accept one, withdraw | {} ({}), their own requests |",
+        kinds(r.requesters),
+        roles(r.act_roles)
+    )?;
+    writeln!(
+        out,
+        "| see an open request, offer | {} ({}) with a matching vacancy; afterwards only their own offers |",
+        kinds(r.offerers),
+        roles(r.act_roles)
+    )?;
+    writeln!(
+        out,
+        "| told of open requests without an offer past the window | the requester, and {} ({}) |",
+        kinds(r.overdue_watchers),
+        roles(r.act_roles)
+    )?;
+    writeln!(out)?;
+    let windows: Vec<String> = Urgency::ALL
+        .into_iter()
+        .map(|u| format!("`{u}` {} h", r.window_hours(u)))
+        .collect();
+    writeln!(
+        out,
+        "Windows before a request without an offer is flagged: {}.",
+        windows.join(", ")
+    )?;
     writeln!(out)?;
     Ok(())
 }

@@ -124,6 +124,8 @@ pub struct Policy {
     pub(crate) release: crate::release::ReleaseSpec,
     /// Indexed by `NetworkClass as usize`: mask over `NetworkViewer`.
     pub(crate) network: [Mask; N_NETWORK_CLASSES],
+    /// `[places]`: shelter places, vacancies and placement requests.
+    pub(crate) places: crate::places::PlacesPolicy,
     /// type name -> field name -> class. Nested so a look-up by two `&str` allocates nothing.
     pub(crate) classes: FastMap<String, FastMap<String, FieldClass>>,
     /// Every classification, in document order.
@@ -365,6 +367,10 @@ impl Policy {
                         && readers & bit(NetworkViewer::Owner) != 0)
             }
         }
+    }
+    /// The rules of shelter places, vacancies and placement requests (`[places]`).
+    pub fn places(&self) -> &crate::places::PlacesPolicy {
+        &self.places
     }
     /// The who-sees-what matrix as Markdown, generated from this document.
     pub fn matrix_markdown(&self) -> String {

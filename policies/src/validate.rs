@@ -550,7 +550,16 @@ impl Loader<'_> {
             }
         }
 
+        let places = crate::places::PlacesPolicy::build(
+            &doc.places,
+            case_holders,
+            act_roles,
+            admin_roles,
+            &|span, message| self.at(span, message),
+        )?;
+
         Ok(Policy {
+            places,
             version,
             title: doc
                 .title

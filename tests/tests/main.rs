@@ -10,6 +10,7 @@ mod hardening;
 mod import;
 mod network;
 mod pages;
+mod places;
 mod referrals;
 mod releases;
 mod sharing;

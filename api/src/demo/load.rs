@@ -80,6 +80,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> ApiResult<bool> {
     load_network(&txn, &network).await?;
     load_cases(&txn, &cases).await?;
     load_referrals(&txn, &referrals, period_start).await?;
+    super::places::load(&txn, Utc::now()).await?;
     txn.commit().await?;
     Ok(true)
 }

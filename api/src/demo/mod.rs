@@ -2,6 +2,7 @@
 //! with no real person anywhere.
 
 pub mod load;
+pub mod places;
 pub mod synth;
 
 pub use load::{agency_ids, seed_demo};

@@ -7,6 +7,7 @@ pub(crate) mod mutation;
 mod network_query;
 pub mod order;
 mod pagination;
+pub(crate) mod places;
 mod query;
 pub mod scalars;
 mod sharing_query;

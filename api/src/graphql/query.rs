@@ -95,6 +95,7 @@ pub struct QueryRoot(
     super::sharing_query::SharingQuery,
     super::network_query::NetworkQuery,
     super::federation::EntityQuery,
+    super::places::PlacesQuery,
 );
 
 /// Reads of cases, referrals, statistics and the network.

@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 /// Every table the initial migration creates, in creation order.
-pub const TABLES: [&str; 23] = [
+pub const TABLES: [&str; 27] = [
     "agencies",
     "networks",
     "network_members",
@@ -38,6 +38,10 @@ pub const TABLES: [&str; 23] = [
     "access_log",
     "statistics_releases",
     "referral_corrections",
+    "shelter_places",
+    "placement_requests",
+    "placement_offers",
+    "placement_events",
 ];
 
 /// A name unique across processes and across tests of this process.

@@ -28,6 +28,7 @@ pub struct MutationRoot(
     sharing::SharingMutation,
     referrals::ReferralMutation,
     import::ImportMutation,
+    crate::graphql::places::PlacesMutation,
 );
 
 /// An access-log entry for a change made by `principal`.
