@@ -7,7 +7,7 @@ use raccordo_policies::{
     AgencyKind,
 };
 
-use crate::graphql::{
+use crate::domain::{
     enums::{
         CaseOutcome, CasePhase, EmersionChannel, Exploitation, Gender, PermitType, ReferralOutcome,
         ReferralStatus,

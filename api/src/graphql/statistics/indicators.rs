@@ -41,12 +41,12 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
-use super::{
-    case_counts::{in_assistance, Period},
-    sql::count_of,
-};
 use crate::{
     access::Principal,
+    domain::statistics::{
+        case_counts::{in_assistance, Period},
+        sql::count_of,
+    },
     error::{ApiError, ApiResult},
     graphql::{scalars::Date, ContextExt},
     validate,

@@ -8,18 +8,30 @@ use raccordo_policies::{FieldClass, NotesScope};
 
 use super::{agency::Agency, load_agency, network::internal, network::Project, network::Shelter};
 use crate::{
-    access::CaseAccessInfo,
+    access::{find_case, CaseAccessInfo},
+    domain::permissions::case_permissions,
     error::{ApiError, ApiResult},
     graphql::{
         enums::{
             AgeGroup, CaseOutcome, CasePhase, DataClass, EmersionChannel, Exploitation, Gender,
             PermitType, Relationship,
         },
-        mutation::guards::case_permissions,
         scalars::{Date, DateTime},
         ContextExt,
     },
 };
+
+/// A case by id as the viewer sees it; `None` when it does not exist for them.
+pub(crate) async fn load_case_for_viewer(
+    ctx: &Context<'_>,
+    id: &str,
+) -> ApiResult<Option<CaseNode>> {
+    let state = ctx.state();
+    let request = ctx.request();
+    let principal = request.require()?;
+    let found = find_case(&state.db, &state.policy, principal, id, request.now).await?;
+    Ok(found.map(|(row, access)| CaseNode { row, access }))
+}
 
 /// A case as one viewer may see it.
 #[derive(Clone)]

@@ -6,13 +6,17 @@ use raccordo_entities::{referral, referral_correction};
 use raccordo_policies::{FieldClass, ReferralClassSet};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{agency::Agency, case::CaseNode, load_agency, network::internal};
+use super::{
+    agency::Agency,
+    case::{load_case_for_viewer, CaseNode},
+    load_agency,
+    network::internal,
+};
 use crate::{
+    domain::permissions::referral_permissions,
     error::{ApiError, ApiResult},
     graphql::{
         enums::{Gender, ReferralOutcome, ReferralStatus},
-        mutation::guards::referral_permissions,
-        query::load_case_for_viewer,
         scalars::{Date, DateTime},
         ContextExt,
     },
