@@ -152,10 +152,9 @@ async fn principal(state: &AppState, headers: &HeaderMap) -> Result<Option<Princ
                 .ok_or_else(|| {
                     unauthenticated("the token names an agency the hub does not know")
                 })?;
-            let kind: AgencyKind = row
-                .kind
-                .parse()
-                .map_err(|_| ApiError::Internal(format!("agency {id} has an unknown kind")))?;
+            let kind: AgencyKind = row.kind.parse().map_err(|_| {
+                ApiError::Internal(format!("agency {id} has an unknown kind").into())
+            })?;
             (Some(row), Some(kind))
         }
         None => (None, None),

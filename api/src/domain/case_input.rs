@@ -345,7 +345,7 @@ pub(super) fn gbv_json(path: &str, items: &[String]) -> ApiResult<String> {
     for i in items {
         validate::text(path, i)?;
     }
-    serde_json::to_string(items).map_err(|e| ApiError::Internal(e.to_string()))
+    serde_json::to_string(items).map_err(|e| ApiError::Internal(e.to_string().into()))
 }
 
 /// Validates a new case and builds its row; every failure names `input.<field>`.

@@ -564,3 +564,141 @@ pub async fn add_case_note(
         .await?;
     Ok(model)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::{NaiveDate, Utc};
+    use raccordo_entities::{agency, case};
+    use raccordo_policies::UserRole;
+    use sea_orm::{
+        ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
+        TransactionTrait,
+    };
+
+    use super::open_case;
+    use crate::{
+        access::Principal,
+        db::{connect, migrate, StatementCounter},
+        domain::{case_input::CaseInput, enums::CasePhase},
+        error::ApiError,
+    };
+
+    /// A migrated throw-away database with one ente, and how to drop it.
+    async fn database(url: &str) -> (DatabaseConnection, Principal) {
+        let db = connect(url, &StatementCounter::default())
+            .await
+            .expect("connect");
+        migrate(&db).await.expect("migrate");
+        let now = Utc::now();
+        let ente = agency::Model {
+            id: "ente".into(),
+            name: "Ente".into(),
+            kind: "ENTE_ANTITRATTA".into(),
+            province: None,
+            city: None,
+            public_contact: None,
+            website: None,
+            referral_contact: None,
+            notes: None,
+            latitude: None,
+            longitude: None,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        };
+        agency::Entity::insert(agency::ActiveModel::from(ente.clone()))
+            .exec_without_returning(&db)
+            .await
+            .expect("the ente");
+        let principal = Principal {
+            user_id: "op".into(),
+            role: UserRole::Operator,
+            agency: Some(ente),
+            kind: Some(raccordo_policies::AgencyKind::EnteAntitratta),
+        };
+        (db, principal)
+    }
+
+    fn input() -> CaseInput {
+        let day = NaiveDate::from_ymd_opt(2024, 3, 1).expect("a day");
+        CaseInput::new("C-1".into(), CasePhase::ProntoIntervento, day)
+    }
+
+    /// A unique index refusing a row is `CONFLICT`, not `INTERNAL`: on SQLite (one writer at a
+    /// time, so no race) the database refuses a second case with the same owner and code.
+    #[tokio::test]
+    async fn a_duplicate_row_is_a_conflict() {
+        let path = std::env::temp_dir().join(format!("raccordo-dup-{}.db", uuid::Uuid::new_v4()));
+        let (db, principal) = database(&format!("sqlite://{}?mode=rwc", path.display())).await;
+        let id = open_case(&db, &principal, "ente", &input(), Utc::now(), "createCase")
+            .await
+            .expect("the first case opens");
+        let mut again: case::ActiveModel = case::Entity::find_by_id(id)
+            .one(&db)
+            .await
+            .expect("read")
+            .expect("the case")
+            .into();
+        again.id = Set("another-id".into());
+        let err = case::Entity::insert(again)
+            .exec_without_returning(&db)
+            .await
+            .expect_err("the unique index refuses the same code twice");
+        let err = ApiError::from(err);
+        assert_eq!(err.code(), "CONFLICT", "{err:?}");
+        db.close().await.ok();
+        let _ = std::fs::remove_file(path);
+    }
+
+    /// On PostgreSQL two requests opening a case with the same code race: both find the code
+    /// free, the second's insert waits for the first and is refused by the unique index. The
+    /// loser is told `CONFLICT`. Skipped without `TEST_DATABASE_URL`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_unique_race_in_opening_a_case_is_a_conflict() {
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            return;
+        };
+        let name = format!("raccordo_race_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url).await.expect("PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the database");
+        let url = format!(
+            "{}/{name}",
+            &admin_url[..admin_url.rfind('/').expect("a path")]
+        );
+        let (db, principal) = database(&url).await;
+        assert_eq!(db.get_database_backend(), DbBackend::Postgres);
+        let first = db.begin().await.expect("begin");
+        let second = db.begin().await.expect("begin");
+        open_case(
+            &first,
+            &principal,
+            "ente",
+            &input(),
+            Utc::now(),
+            "createCase",
+        )
+        .await
+        .expect("the first request opens the case");
+        let loser = principal.clone();
+        let race = tokio::spawn(async move {
+            open_case(&second, &loser, "ente", &input(), Utc::now(), "createCase").await
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        first.commit().await.expect("commit");
+        let err = race
+            .await
+            .expect("the second request ends")
+            .expect_err("the second request is refused");
+        assert_eq!(err.code(), "CONFLICT", "{err:?}");
+        db.close().await.ok();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .ok();
+    }
+}

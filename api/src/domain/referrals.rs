@@ -463,13 +463,13 @@ pub async fn correct_referral(
     let note = validate::opt_text("outcomeNote", correction.outcome_note)?;
     let current_outcome = row.outcome.as_deref().and_then(ReferralOutcome::parse);
     let new_outcome = correction.outcome.or(current_outcome).ok_or_else(|| {
-        ApiError::Internal(format!("concluded referral {} has no outcome", row.id))
+        ApiError::Internal(format!("concluded referral {} has no outcome", row.id).into())
     })?;
     let new_on = correction
         .concluded_on
         .or(row.concluded_on)
         .ok_or_else(|| {
-            ApiError::Internal(format!("concluded referral {} has no date", row.id))
+            ApiError::Internal(format!("concluded referral {} has no date", row.id).into())
         })?;
     let new_adhesion = correction
         .programme_adhesion

@@ -35,7 +35,7 @@ async fn recipient_kind<C: ConnectionTrait>(
         .ok_or_else(|| ApiError::validation(field, "names an agency the hub does not know"))?;
     row.kind
         .parse()
-        .map_err(|_| ApiError::Internal(format!("agency {id} has an unknown kind")))
+        .map_err(|_| ApiError::Internal(format!("agency {id} has an unknown kind").into()))
 }
 
 fn check_purpose(

@@ -74,7 +74,7 @@ pub async fn agency_principal(
         )));
     }
     let kind = row.kind.parse::<AgencyKind>().map_err(|_| {
-        ApiError::Internal(format!("agency {agency_id:?} has an unknown kind"))
+        ApiError::Internal(format!("agency {agency_id:?} has an unknown kind").into())
     })?;
     Ok(Principal {
         user_id: user,

@@ -127,7 +127,7 @@ impl CoreQuery {
         ctx.loaders()
             .prime_cases(node, &visible)
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::Internal(e.to_string().into()))?;
         let edges: Vec<CaseEdge> = decided
             .into_iter()
             .map(|(row, access)| CaseEdge {

@@ -288,7 +288,7 @@ async fn enabled_agencies(db: &DatabaseConnection) -> Result<Vec<agency::Model>,
 fn agency_kind(row: &agency::Model) -> ApiResult<raccordo_policies::AgencyKind> {
     row.kind
         .parse::<raccordo_policies::AgencyKind>()
-        .map_err(|_| ApiError::Internal(format!("agency {} has an unknown kind", row.id)))
+        .map_err(|_| ApiError::Internal(format!("agency {} has an unknown kind", row.id).into()))
 }
 
 /// The index of an enabled agency named by a path's end, or a validation error on `field`.

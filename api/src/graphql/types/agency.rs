@@ -50,7 +50,9 @@ impl Agency {
             .kind
             .parse::<raccordo_policies::AgencyKind>()
             .map(Into::into)
-            .map_err(|_| ApiError::Internal(format!("agency {} has an unknown kind", self.0.id)))
+            .map_err(|_| {
+                ApiError::Internal(format!("agency {} has an unknown kind", self.0.id).into())
+            })
     }
     /// Province (two-letter sigla, e.g. "BG").
     async fn province(&self, ctx: &Context<'_>) -> Option<&str> {

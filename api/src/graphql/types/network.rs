@@ -198,5 +198,5 @@ impl Shelter {
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
+    ApiError::Internal(e.to_string().into())
 }
