@@ -26,6 +26,7 @@ pub struct Settings {
     pub bind: String,
 
     #[command(flatten)]
+    /// How tokens are verified.
     pub tokens: TokenSettings,
 
     /// Limits on what one request, one user and one agency may ask.

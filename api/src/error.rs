@@ -17,14 +17,24 @@ pub enum ApiError {
     /// The viewer may see the object but not change this input field; `field` is its input
     /// path (e.g. `patch.permitAtStart`).
     #[error("{message}")]
-    ForbiddenField { field: String, message: String },
+    ForbiddenField {
+        /// The input path.
+        field: String,
+        /// Why.
+        message: String,
+    },
     /// The object does not exist for this viewer. The message depends only on the kind of object,
     /// so a hidden record answers exactly like one that never existed.
     #[error("{0} not found")]
     NotFound(&'static str),
     /// Invalid input; `field` is the offending input path (e.g. `input.nationality`).
     #[error("{message}")]
-    Validation { field: String, message: String },
+    Validation {
+        /// The input path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A change carried a stale `version`.
     #[error("the case was changed by someone else (current version {current_version}); reload it and try again")]
     Conflict {
@@ -163,6 +173,12 @@ impl From<ApiError> for async_graphql::Error {
             }
         })
     }
+}
+
+/// An `INTERNAL` error whose detail is `e` (a loader's error, a value the database should never
+/// hold).
+pub fn internal(e: impl fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string().into())
 }
 
 /// The result type of resolvers and services.

@@ -42,8 +42,11 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct Hub {
+    /// The application state.
     pub state: AppState,
+    /// The schema partners query.
     pub schema: HubSchema,
+    /// The limits on requests.
     pub limits: crate::limits::Limits,
     /// The same schema with the depth a partner's introspection query needs.
     pub introspection_schema: HubSchema,

@@ -13,13 +13,17 @@ pub struct Claims {
     pub agency: Option<String>,
     /// A `UserRole` spelled as in the contract.
     pub role: String,
+    /// The issuer; must be the configured one.
     pub iss: String,
     /// One audience, or several (identity providers often issue a list); the hub's must be in it.
     pub aud: Audience,
+    /// When the token expires (seconds since the epoch).
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Not valid before (seconds since the epoch).
     pub nbf: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When it was issued (seconds since the epoch).
     pub iat: Option<u64>,
 }
 
@@ -51,8 +55,11 @@ pub const MAX_CLAIM_BYTES: usize = 256;
 /// A verified token's identity, before the agency is looked up in the database.
 #[derive(Debug, Clone)]
 pub struct TokenIdentity {
+    /// The user (`sub`).
     pub user_id: String,
+    /// The user's agency id (`agency`); none for a platform admin.
     pub agency_id: Option<String>,
+    /// The user's role.
     pub role: UserRole,
 }
 

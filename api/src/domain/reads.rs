@@ -3,8 +3,10 @@
 //! (`graphql::types`), each asked of the evaluator; the yes/no of a whole query is asked here.
 
 use chrono::{DateTime, Utc};
-use raccordo_entities::case;
-use raccordo_policies::{CaseAction, NetworkClass, Policy, Relationship, RelationshipSet};
+use raccordo_entities::{case, case_note};
+use raccordo_policies::{
+    CaseAction, FieldClass, NetworkClass, NotesScope, Policy, Relationship, RelationshipSet,
+};
 use sea_orm::ConnectionTrait;
 
 use crate::{
@@ -75,4 +77,35 @@ pub fn emergency_reviewer<'a>(policy: &Policy, request: &'a RequestContext) -> A
         "only coordinators review emergency shares",
     )?;
     Ok(agency)
+}
+
+/// Whether a note of the case diary is shown to a viewer whose access gives it `scope` and whose
+/// agency is `own_agency`: all notes for the owner; for joint partners, the notes their agency
+/// wrote and those the owner shared with joint partners.
+pub fn note_visible(scope: NotesScope, note: &case_note::Model, own_agency: Option<&str>) -> bool {
+    match scope {
+        NotesScope::All => true,
+        NotesScope::OwnAndSharedWithJoint => {
+            note.shared_with_joint_partners || Some(note.author_agency_id.as_str()) == own_agency
+        }
+        NotesScope::None => false,
+    }
+}
+
+/// Whether the request's viewer reads `field` of agency `agency_id`, as the policy document
+/// classifies it (an unclassified field is never read).
+pub fn agency_field_readable(
+    policy: &Policy,
+    request: &RequestContext,
+    agency_id: &str,
+    field: &str,
+) -> bool {
+    let is_owner = request.principal.as_ref().and_then(|p| p.agency_id()) == Some(agency_id);
+    match policy.class_of("Agency", field) {
+        Some(FieldClass::Network(class)) => {
+            policy.may_read_network(request.viewer().as_ref(), class, is_owner)
+        }
+        Some(FieldClass::Open) => true,
+        _ => false,
+    }
 }

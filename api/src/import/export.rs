@@ -45,7 +45,9 @@ fn column_classes(policy: &Policy) -> Vec<Option<raccordo_policies::DataClass>> 
 
 /// An export: the CSV text and how many cases it holds.
 pub struct Export {
+    /// The CSV text.
     pub csv: Vec<u8>,
+    /// How many cases it holds.
     pub cases: usize,
 }
 

@@ -12,6 +12,7 @@
 //! phase history, the report's referral columns from the interviews).
 
 pub mod case_counts;
+pub mod indicators;
 pub mod referral_counts;
 pub mod sql;
 

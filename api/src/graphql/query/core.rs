@@ -283,7 +283,14 @@ impl CoreQuery {
         #[graphql(desc = "First day of the period.")] from: Date,
         #[graphql(desc = "Last day of the period (not before `from`).")] to: Date,
     ) -> ApiResult<Vec<statistics::Indicator>> {
-        statistics::indicators::indicators(ctx, project_id, from, to).await
+        crate::domain::statistics::indicators::indicators(
+            &ctx.state().db,
+            &ctx.state().policy,
+            ctx.request(),
+            &project_id,
+            (from, to),
+        )
+        .await
     }
 
     /// Protected shelters counted per province (partners only): the addresses stay with their

@@ -4,9 +4,9 @@
 //!
 //! - [`cases`] and [`referrals`] answer `caseStatistics` and `referralStatistics`, now or "as of"
 //!   a date.
-//! - [`indicators`] answers a project's expected results against what its rows say.
+//! - `indicators` (in `domain::statistics`) answers a project's expected results against what
+//!   its rows say.
 
-pub(crate) mod indicators;
 mod network;
 
 use async_graphql::Context;
@@ -23,7 +23,7 @@ use crate::{
     error::{ApiError, ApiResult},
 };
 
-pub use indicators::Indicator;
+pub use crate::domain::statistics::indicators::Indicator;
 
 /// `caseStatistics`: exact over the viewer's rows, or from a release.
 pub async fn cases(

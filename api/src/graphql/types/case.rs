@@ -6,11 +6,11 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use raccordo_entities::{activity, case, case_note, case_phase_change};
 use raccordo_policies::{FieldClass, NotesScope};
 
-use super::{agency::Agency, load_agency, network::internal, network::Project, network::Shelter};
+use super::{agency::Agency, load_agency, network::Project, network::Shelter};
 use crate::{
     access::{find_case, CaseAccessInfo},
-    domain::permissions::case_permissions,
-    error::{ApiError, ApiResult},
+    domain::{permissions::case_permissions, reads},
+    error::{internal, ApiError, ApiResult},
     graphql::{
         enums::{
             AgeGroup, CaseOutcome, CasePhase, DataClass, EmersionChannel, Exploitation, Gender,
@@ -36,7 +36,9 @@ pub(crate) async fn load_case_for_viewer(
 /// A case as one viewer may see it.
 #[derive(Clone)]
 pub struct CaseNode {
+    /// The case as stored.
     pub row: case::Model,
+    /// What the viewer may see and do with it.
     pub access: CaseAccessInfo,
 }
 
@@ -358,13 +360,7 @@ impl CaseNode {
         let visible = rows
             .unwrap_or_default()
             .into_iter()
-            .filter(|n| match scope {
-                NotesScope::All => true,
-                NotesScope::OwnAndSharedWithJoint => {
-                    n.shared_with_joint_partners || Some(&n.author_agency_id) == own_agency.as_ref()
-                }
-                NotesScope::None => false,
-            })
+            .filter(|n| reads::note_visible(scope, n, own_agency.as_deref()))
             .map(CaseNote)
             .collect();
         Ok(Some(visible))

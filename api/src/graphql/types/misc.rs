@@ -4,6 +4,7 @@ use async_graphql::{Context, Object};
 use raccordo_entities::access_log;
 
 use super::{agency::Agency, load_agency};
+pub use crate::domain::statistics::StatCell;
 use crate::{
     access::Principal,
     error::{ApiError, ApiResult},
@@ -92,5 +93,3 @@ impl AccessLogEntry {
 fn split(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').filter(|s| !s.is_empty())
 }
-
-pub use crate::domain::statistics::StatCell;

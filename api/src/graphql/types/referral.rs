@@ -10,11 +10,10 @@ use super::{
     agency::Agency,
     case::{load_case_for_viewer, CaseNode},
     load_agency,
-    network::internal,
 };
 use crate::{
     domain::permissions::referral_permissions,
-    error::{ApiError, ApiResult},
+    error::{internal, ApiError, ApiResult},
     graphql::{
         enums::{Gender, ReferralOutcome, ReferralStatus},
         scalars::{Date, DateTime},
@@ -25,7 +24,9 @@ use crate::{
 /// A referral as one viewer may see it.
 #[derive(Clone)]
 pub struct ReferralNode {
+    /// The referral as stored.
     pub row: referral::Model,
+    /// The classes of its fields the viewer reads.
     pub classes: ReferralClassSet,
     /// Interviews held, when the caller already counted them (lists load them in one batch).
     pub interviews: Option<i32>,
