@@ -6,7 +6,11 @@
 
 use crate::document::{ActionName, NetworkViewer, ReferralViewer, StatsAccess};
 use crate::hash::FastMap;
-use crate::*;
+use crate::{
+    AgencyKind, CaseAction, ClassSet, DataClass, FieldClass, NetworkClass, NotesScope,
+    ReferralClassSet, ReferralRelation, Relationship, RelationshipSet, SharePurpose, StatCell,
+    StatsGrant, StatsScope, UserRole, Viewer,
+};
 
 /// Errors of this crate: a document that cannot be loaded or does not hold together. Each names
 /// its [`PolicyErrorKind`] and, when one value is at fault, its line (1-based).

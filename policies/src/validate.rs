@@ -15,7 +15,11 @@ use crate::policy::{
     bit, KindStats, Mask, PurposeRule, UpdatableField, N_ACTIONS, N_KINDS, N_NETWORK_CLASSES,
     N_PURPOSES, N_REFERRAL_VIEWERS, N_RELATIONSHIPS,
 };
-use crate::*;
+use crate::{
+    AgencyKind, ClassSet, DataClass, FieldClass, NetworkClass, NotesScope, Policy, PolicyError,
+    PolicyErrorKind, ReferralClass, ReferralClassSet, Relationship, RelationshipSet, SharePurpose,
+    StatsScope, UserRole,
+};
 
 /// Parses and validates `source`, then builds the indexed [`Policy`].
 pub(crate) fn load(source: &str) -> Result<Policy, PolicyError> {
