@@ -162,14 +162,11 @@ impl KeySet {
         }
         if found.is_empty() {
             if let ActiveKeys::Jwks(_) = &self.active {
-                return Err(TokenError::Invalid(
-                    if kid.is_none() {
-                        "missing kid"
-                    } else {
-                        "unknown kid"
-                    }
-                    .into(),
-                ));
+                return Err(if kid.is_none() {
+                    TokenError::MissingKid
+                } else {
+                    TokenError::UnknownKid
+                });
             }
         }
         found.retain(|(k, _)| k.alg == header.alg);
@@ -300,7 +297,7 @@ pub(super) fn sha256(bytes: &[u8]) -> [u8; 32] {
 }
 
 pub(super) fn algorithm_refused(alg: Algorithm) -> TokenError {
-    TokenError::Invalid(format!("algorithm {alg:?} is not accepted here"))
+    TokenError::AlgorithmRefused(alg)
 }
 
 /// Reads a public-key file, refusing anything larger than a key file can be.

@@ -99,14 +99,14 @@ impl TokenVerifier {
 
     /// Verifies a compact JWT and returns who it names.
     pub fn verify(&self, token: &str) -> Result<TokenIdentity, TokenError> {
-        let header = decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let header = decode_header(token)?;
         let claims = self.verified_claims(token, &header, now_seconds())?;
         let role: UserRole = claims
             .role
             .parse()
-            .map_err(|_| TokenError::Invalid(format!("unknown role {:?}", claims.role)))?;
+            .map_err(|_| TokenError::UnknownRole(claims.role.clone()))?;
         if claims.sub.is_empty() {
-            return Err(TokenError::Invalid("empty sub".into()));
+            return Err(TokenError::EmptySubject);
         }
         // Claims end up in logs and in the access log: a 60 KB `sub` is no user id.
         if claims.sub.len() > MAX_CLAIM_BYTES
@@ -115,19 +115,15 @@ impl TokenVerifier {
                 .as_ref()
                 .is_some_and(|a| a.len() > MAX_CLAIM_BYTES)
         {
-            return Err(TokenError::Invalid(format!(
-                "sub and agency are at most {MAX_CLAIM_BYTES} bytes"
-            )));
+            return Err(TokenError::ClaimTooLong(MAX_CLAIM_BYTES));
         }
         if role != UserRole::PlatformAdmin && claims.agency.is_none() {
-            return Err(TokenError::Invalid("the token names no agency".into()));
+            return Err(TokenError::NoAgency);
         }
         // The hub's operator belongs to no partner agency (ACCESS.md §1): a token that makes it
         // a member of one would lend it that agency's owner-only data (issue 19: its shelters).
         if role == UserRole::PlatformAdmin && claims.agency.is_some() {
-            return Err(TokenError::Invalid(
-                "a PLATFORM_ADMIN token names no agency".into(),
-            ));
+            return Err(TokenError::AdminNamesAgency);
         }
         Ok(TokenIdentity {
             user_id: claims.sub,
@@ -169,12 +165,8 @@ impl TokenVerifier {
                             if claims.iat.is_some_and(|iat| iat < at) {
                                 return Ok(claims);
                             }
-                            retired_refusal.get_or_insert_with(|| {
-                                TokenError::Invalid(format!(
-                                    "key {} was retired before the token was issued, or the token has no iat",
-                                    key.name()
-                                ))
-                            });
+                            retired_refusal
+                                .get_or_insert_with(|| TokenError::RetiredKey(key.name()));
                         }
                         (Err(e), _) => {
                             first_error.get_or_insert(e);
@@ -199,7 +191,7 @@ impl TokenVerifier {
         validation.leeway = LEEWAY_SECONDS;
         decode::<Claims>(token, key, &validation)
             .map(|data| data.claims)
-            .map_err(|e| TokenError::Invalid(e.to_string()))
+            .map_err(TokenError::from)
     }
 }
 
