@@ -7,6 +7,9 @@
 //! The second build turns the policy layer off (no row conditions, no relationships, no field
 //! checks, no access log): the ratio of the two is the policy layer's cost.
 
+// `criterion_group!` defines an undocumented public function; a bench exports nothing.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use raccordo_api::{
     auth,

@@ -28,13 +28,19 @@ const LOG_LOCK: i64 = 727_274_002;
 /// One access to record.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
+    /// Who did it.
     pub user_id: String,
+    /// Their agency (none for the platform admin).
     pub agency_id: Option<String>,
+    /// Their role.
     pub role: UserRole,
+    /// The case, when the access is to one.
     pub case_id: Option<String>,
     /// What was done: `read`, `updateCase`, `shareCase`, ...
     pub operation: String,
+    /// The relationships it was done under.
     pub relationships: RelationshipSet,
+    /// The classes of data read or changed.
     pub classes: ClassSet,
     /// Free text that is not a value of the record (an emergency reason).
     pub detail: Option<String>,
@@ -129,7 +135,9 @@ pub async fn append<C: ConnectionTrait>(db: &C, entries: Vec<NewEntry>) -> ApiRe
 /// The first entry where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {
+    /// The entry's place in the chain.
     pub seq: i64,
+    /// What is wrong with it.
     pub reason: String,
 }
 

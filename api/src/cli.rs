@@ -12,8 +12,10 @@ use crate::config::Settings;
 #[command(name = "raccordo", version, about)]
 pub struct Cli {
     #[command(flatten)]
+    /// Settings shared by every command.
     pub settings: Settings,
     #[command(subcommand)]
+    /// What to do.
     pub command: Command,
 }
 
@@ -52,11 +54,13 @@ pub enum Command {
     /// The access log.
     Audit {
         #[command(subcommand)]
+        /// What to do with the access log.
         action: AuditAction,
     },
     /// The policy document.
     Policy {
         #[command(subcommand)]
+        /// What to do with the policy document.
         action: PolicyAction,
     },
     /// Prints the GraphQL schema (SDL) the hub serves.
@@ -72,11 +76,13 @@ pub enum Command {
     /// Imports a spreadsheet (CSV) of cases or referrals for an agency.
     Import {
         #[command(subcommand)]
+        /// Cases or referrals.
         what: ImportWhat,
     },
     /// Exports an agency's own cases as CSV, in the columns the import reads.
     Export {
         #[command(subcommand)]
+        /// What to export.
         what: ExportWhat,
     },
     /// Writes a project's report tables (people in assistance, referrals by province) for a
@@ -86,6 +92,7 @@ pub enum Command {
     /// Network statistics releases (ACCESS.md §7).
     Statistics {
         #[command(subcommand)]
+        /// What to do with the releases.
         action: StatisticsAction,
     },
 }

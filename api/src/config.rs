@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::auth::TokenSettings;
+
 /// Where the hub listens, what it stores into, and how it trusts tokens.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
@@ -24,6 +26,7 @@ pub struct Settings {
     pub bind: String,
 
     #[command(flatten)]
+    /// How tokens are verified.
     pub tokens: TokenSettings,
 
     /// Limits on what one request, one user and one agency may ask.
@@ -57,39 +60,4 @@ impl Settings {
             limits,
         }
     }
-}
-
-/// How tokens are verified (and, in development, minted).
-#[derive(Debug, Clone, clap::Args, Default)]
-pub struct TokenSettings {
-    /// Development HS256 secret; when set, HS256 tokens are accepted and `raccordo token` can mint.
-    #[arg(
-        long,
-        global = true,
-        env = "RACCORDO_JWT_SECRET",
-        hide_env_values = true
-    )]
-    pub jwt_secret: Option<String>,
-
-    /// PEM public key (RS256 or ES256) or JWKS file of an identity provider.
-    #[arg(long, global = true, env = "RACCORDO_JWT_PUBLIC_KEY")]
-    pub jwt_public_key: Option<PathBuf>,
-
-    /// Expected `iss` claim.
-    #[arg(
-        long,
-        global = true,
-        env = "RACCORDO_JWT_ISSUER",
-        default_value = "raccordo"
-    )]
-    pub jwt_issuer: String,
-
-    /// Expected `aud` claim.
-    #[arg(
-        long,
-        global = true,
-        env = "RACCORDO_JWT_AUDIENCE",
-        default_value = "raccordo"
-    )]
-    pub jwt_audience: String,
 }

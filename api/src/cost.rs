@@ -19,7 +19,7 @@ use async_graphql::{
     Name, Value as ConstValue, Variables,
 };
 
-use crate::graphql::view::{base_name, SchemaMap, SchemaView};
+use crate::view::{base_name, SchemaMap, SchemaView};
 
 /// Page size of a paginated field when `first` is not given (as `graphql::pagination`).
 pub const DEFAULT_PAGE: u64 = 20;

@@ -43,8 +43,11 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct Hub {
+    /// The application state.
     pub state: AppState,
+    /// The schema partners query.
     pub schema: HubSchema,
+    /// The limits on requests.
     pub limits: crate::limits::Limits,
     /// The same schema with the depth a partner's introspection query needs.
     pub introspection_schema: HubSchema,
@@ -165,10 +168,9 @@ async fn principal(
                             .into(),
                     )
                 })?;
-            let kind: AgencyKind = row
-                .kind
-                .parse()
-                .map_err(|_| ApiError::Internal(format!("agency {id} has an unknown kind")))?;
+            let kind: AgencyKind = row.kind.parse().map_err(|_| {
+                ApiError::Internal(format!("agency {id} has an unknown kind").into())
+            })?;
             (Some(row), Some(kind))
         }
         None => (None, None),

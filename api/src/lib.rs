@@ -14,6 +14,7 @@ pub mod config;
 pub mod cost;
 pub mod db;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
@@ -29,6 +30,7 @@ pub mod spreadsheet;
 pub mod state;
 pub mod throttle;
 pub mod validate;
+pub mod view;
 pub mod writer;
 
 pub use server::{load_policy, prepare, start, RunningHub};

@@ -23,7 +23,8 @@ async fn main() -> ExitCode {
             eprintln!(
                 "raccordo: {}",
                 match &e {
-                    ApiError::Internal(d) | ApiError::Setup(d) => d.clone(),
+                    ApiError::Internal(d) => d.to_string(),
+                    ApiError::Setup(d) => d.clone(),
                     other => other.to_string(),
                 }
             );

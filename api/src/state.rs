@@ -11,9 +11,13 @@ use crate::{auth::TokenVerifier, db::StatementCounter, error::ApiResult, writer:
 /// What every request needs: the database, the loaded protocol, the token verifier.
 #[derive(Clone)]
 pub struct AppState {
+    /// The database.
     pub db: DatabaseConnection,
+    /// The loaded protocol document.
     pub policy: Arc<Policy>,
+    /// The token verifier.
     pub verifier: Arc<TokenVerifier>,
+    /// Statements sent to the database, for tests and load runs.
     pub statements: StatementCounter,
     /// Hands out write transactions (one at a time on SQLite).
     writer: Writer,

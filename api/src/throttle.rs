@@ -25,19 +25,34 @@ const MAX_BUCKETS: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// The user's or the agency's allowance of requests is used up (HTTP 429).
-    TooManyRequests { who: &'static str, retry_after: u64 },
+    TooManyRequests {
+        /// Whose allowance: the user's or the agency's.
+        who: &'static str,
+        /// Seconds until a request is admitted again.
+        retry_after: u64,
+    },
     /// The request costs more than what is left of the user's or the agency's cost budget
     /// (HTTP 429).
     OverBudget {
+        /// Whose budget: the user's or the agency's.
         who: &'static str,
+        /// What the request costs.
         cost: u64,
+        /// What is left of the budget.
         left: u64,
+        /// Seconds until the budget allows the request.
         retry_after: u64,
     },
     /// The agency already has its share of requests in flight (HTTP 429).
-    AgencyBusy { retry_after: u64 },
+    AgencyBusy {
+        /// Seconds to wait before trying again.
+        retry_after: u64,
+    },
     /// The hub is working on as many requests as it may (HTTP 503).
-    HubBusy { retry_after: u64 },
+    HubBusy {
+        /// Seconds to wait before trying again.
+        retry_after: u64,
+    },
 }
 
 impl Refusal {

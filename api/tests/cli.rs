@@ -2,7 +2,7 @@
 
 use std::{
     io::{BufRead, BufReader},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
 };
 
@@ -19,15 +19,8 @@ fn workdir(name: &str) -> PathBuf {
     dir
 }
 
-fn raccordo(dir: &PathBuf, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("RACCORDO_JWT_SECRET")
-        .env_remove("RACCORDO_POLICY")
-        .output()
-        .expect("raccordo runs")
+fn raccordo(dir: &Path, args: &[&str]) -> std::process::Output {
+    raccordo_tests::raccordo(BIN, dir, args)
 }
 
 #[test]

@@ -48,6 +48,7 @@ const BURST_WAIT: Duration = Duration::from_secs(600);
 
 /// How this test runs `raccordo`.
 const HARNESS: Harness = Harness {
+    bin: support::BIN,
     secret: "crash-test-secret-not-for-production",
     serve_args: &[],
     start_wait: START_WAIT,

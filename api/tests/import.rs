@@ -9,6 +9,7 @@ use std::{
 
 use chrono::Utc;
 use raccordo_entities::{agency, project};
+use raccordo_tests::PgDatabase;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait, Statement,
 };
@@ -26,7 +27,8 @@ struct TestDb {
     url: String,
     dir: PathBuf,
     backend: &'static str,
-    drop: Option<(String, String)>,
+    /// The throw-away PostgreSQL database, dropped with this.
+    _pg: Option<PgDatabase>,
 }
 
 impl TestDb {
@@ -46,32 +48,20 @@ impl TestDb {
             url,
             dir,
             backend: "sqlite",
-            drop: None,
+            _pg: None,
         })
         .await
     }
 
     async fn postgres(name: &str) -> Option<TestDb> {
-        let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
-        let database = format!("raccordo_imp_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url)
-            .await
-            .expect("PostgreSQL answers");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {database}"))
-            .await
-            .expect("create database");
-        admin.close().await.ok();
-        let i = admin_url
-            .rfind('/')
-            .expect("TEST_DATABASE_URL ends with /DATABASE");
-        let url = format!("{}/{}", &admin_url[..i], database);
+        let pg = PgDatabase::from_env().await?;
+        let url = pg.url.clone();
         Some(
             TestDb::ready(TestDb {
                 url,
                 dir: Self::workdir(name),
                 backend: "postgres",
-                drop: Some((admin_url, database)),
+                _pg: Some(pg),
             })
             .await,
         )
@@ -174,14 +164,8 @@ impl TestDb {
     }
 
     async fn finish(self) {
-        if let Some((admin_url, database)) = &self.drop {
-            if let Ok(admin) = Database::connect(admin_url).await {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                    .await;
-            }
-        }
         let _ = std::fs::remove_dir_all(&self.dir);
+        // The PostgreSQL database, if any, is dropped with `self`.
     }
 }
 

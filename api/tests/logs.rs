@@ -9,6 +9,7 @@ use serde_json::json;
 use support::{Harness, PgDatabase, WorkDir};
 
 const HARNESS: Harness = Harness {
+    bin: support::BIN,
     secret: "logs-test-secret",
     serve_args: &["--log-format", "pretty"],
     start_wait: Duration::from_secs(60),

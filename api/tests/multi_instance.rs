@@ -66,6 +66,7 @@ const STATE_WAIT: Duration = Duration::from_secs(180);
 
 /// How this test runs `raccordo`: every hub setting cleared from the environment.
 const HARNESS: Harness = Harness {
+    bin: support::BIN,
     secret: "multi-instance-test-secret-not-for-production",
     // The test sends hundreds of requests with a few tokens: no throttle, and room for a slow
     // machine (the hub's own timeout would be a timed assertion).

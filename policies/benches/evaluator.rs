@@ -3,6 +3,9 @@
 //!
 //! Run: `cargo bench -p raccordo-policies --bench evaluator -- --warm-up-time 1 --measurement-time 3`
 
+// `criterion_group!` defines an undocumented public function; a bench exports nothing.
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use raccordo_policies::*;
 

@@ -17,5 +17,9 @@ mod reach;
 pub mod release;
 mod suppress;
 mod validate;
-pub use model::*;
-pub use policy::*;
+pub use model::{
+    AgencyKind, CaseAction, ClassSet, DataClass, FieldClass, NetworkClass, NotesScope,
+    ReferralClass, ReferralClassSet, ReferralRelation, Relationship, RelationshipSet, SharePurpose,
+    StatCell, StatsGrant, StatsScope, UnknownName, UserRole, Viewer,
+};
+pub use policy::{suppress, Policy, PolicyError, PolicyErrorKind, DEFAULT_PROTOCOL};

@@ -8,7 +8,10 @@ use std::fmt::Write;
 
 use crate::document::{ActionName, NetworkViewer, ReferralViewer, StatsAccess};
 use crate::policy::{bit, Mask};
-use crate::*;
+use crate::{
+    AgencyKind, ClassSet, DataClass, FieldClass, NetworkClass, NotesScope, Policy, ReferralClass,
+    Relationship, SharePurpose, StatsScope, UserRole,
+};
 
 const NO: &str = "–";
 

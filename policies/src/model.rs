@@ -10,15 +10,25 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AgencyKind {
+    /// An anti-trafficking ente (`ENTE_ANTITRATTA`): holds cases and receives referrals.
     EnteAntitratta,
+    /// A centro antiviolenza (`CENTRO_ANTIVIOLENZA`).
     CentroAntiviolenza,
+    /// A prefettura (`PREFETTURA`).
     Prefettura,
+    /// A questura (`QUESTURA`): residence permits.
     Questura,
+    /// A commissione territoriale for international protection (`COMMISSIONE_TERRITORIALE`).
     CommissioneTerritoriale,
+    /// Law enforcement (`FORZE_ORDINE`).
     ForzeOrdine,
+    /// A public prosecutor's office (`PROCURA`).
     Procura,
+    /// Social and health services (`SERVIZI_TERRITORIALI`).
     ServiziTerritoriali,
+    /// The national anti-trafficking helpline (`NUMERO_VERDE`).
     NumeroVerde,
+    /// A network's coordination (`COORDINAMENTO`).
     Coordinamento,
 }
 
@@ -26,9 +36,13 @@ pub enum AgencyKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum UserRole {
+    /// Works the agency's cases day to day (`OPERATOR`).
     Operator,
+    /// Leads the agency's work: consents, shares, transfers (`COORDINATOR`).
     Coordinator,
+    /// Reads statistics (`ANALYST`).
     Analyst,
+    /// Runs the hub's registry; belongs to no partner agency (`PLATFORM_ADMIN`).
     PlatformAdmin,
 }
 
@@ -36,15 +50,25 @@ pub enum UserRole {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DataClass {
+    /// Code, phase, owner, dates: what makes a case exist for a viewer (`BASE`).
     Base,
+    /// Gender, age group, nationality, exploitation (`PROFILE`).
     Profile,
+    /// Alias, legal name, birth date, phone (`IDENTITY`).
     Identity,
+    /// The shelter and its address (`LOCATION`).
     Location,
+    /// Permits and their dates (`LEGAL`).
     Legal,
+    /// Complaints and proceedings (`JUDICIAL`).
     Judicial,
+    /// Health notes (`HEALTH`).
     Health,
+    /// Gender-based violence assessment (`GBV`).
     Gbv,
+    /// Phase history and activities of the pathway (`PATHWAY`).
     Pathway,
+    /// The case diary (`NOTES`).
     Notes,
 }
 
@@ -52,11 +76,17 @@ pub enum DataClass {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Relationship {
+    /// The agency holds the case (`OWNER`).
     Owner,
+    /// A consent-backed share for joint management (`JOINT`).
     Joint,
+    /// A consent-backed share for the residence-permit procedure (`PERMIT`).
     Permit,
+    /// The receiver of a pending transfer (`TRANSFER`).
     Transfer,
+    /// A consent-backed share for a service referral (`SERVICE`).
     Service,
+    /// A consent-backed share for judicial cooperation (`JUDICIAL`).
     Judicial,
 }
 
@@ -64,10 +94,15 @@ pub enum Relationship {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SharePurpose {
+    /// Managing the case together (`JOINT_MANAGEMENT`).
     JointManagement,
+    /// The residence-permit procedure (`PERMIT_PROCEDURE`).
     PermitProcedure,
+    /// Handing the case over to another ente (`TRANSFER`).
     Transfer,
+    /// Sending the person to a service (`SERVICE_REFERRAL`).
     ServiceReferral,
+    /// Cooperation with judicial authorities (`JUDICIAL_COOPERATION`).
     JudicialCooperation,
 }
 
@@ -100,8 +135,11 @@ pub enum NetworkClass {
 /// The class the document gives one field of one exposed GraphQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldClass {
+    /// A case field, of this class.
     Case(DataClass),
+    /// A referral field, of this class.
     Referral(ReferralClass),
+    /// A field of network data, at this level.
     Network(NetworkClass),
     /// Plumbing types with no protected content (page info, statistics cells, the viewer itself).
     Open,
@@ -111,7 +149,9 @@ pub enum FieldClass {
 /// admin (who belongs to no partner agency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Viewer {
+    /// The user's role in its agency.
     pub role: UserRole,
+    /// The kind of the user's agency (from the hub's database).
     pub agency_kind: Option<AgencyKind>,
 }
 
@@ -152,27 +192,39 @@ pub enum NotesScope {
 pub enum CaseAction {
     /// Change a field; the argument is the field's contract name (`permitCurrent`, `gbvRiskLevel`...).
     UpdateField(&'static str),
+    /// Move the case to another phase, or reopen it.
     ChangePhase,
+    /// Close the case with an outcome.
     Close,
+    /// Write in the case diary.
     AddNote,
+    /// Record and revoke the person's consents.
     ManageConsents,
+    /// Share the case, or revoke a share.
     Share,
+    /// Ask another ente to take the case over, or cancel the request.
     RequestTransfer,
+    /// Accept or reject a transfer to the viewer's agency.
     DecideTransfer,
+    /// Read who accessed the case.
     ReadAccessLog,
+    /// Review the agency's emergency shares.
     ReviewEmergencyShares,
 }
 
 /// A statistics scope (`StatisticsScope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatsScope {
+    /// The rows the viewer's agency answers for (`MINE`).
     Mine,
+    /// The whole network, from releases (`NETWORK`).
     Network,
 }
 
 /// What a viewer gets for a statistics request (ACCESS.md section 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StatsGrant {
+    /// The scope granted.
     pub scope: StatsScope,
     /// `true`: exact counts over the rows the viewer answers for. `false`: answered only from
     /// the frozen, differentially private releases (ACCESS.md §7).
@@ -182,6 +234,7 @@ pub struct StatsGrant {
 /// One cell of a statistics answer, before and after suppression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatCell {
+    /// The cell's keys, one per grouping dimension.
     pub keys: Vec<String>,
     /// The true count (always >= 1 for returned cells).
     pub count: u64,
@@ -190,8 +243,8 @@ pub struct StatCell {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Names, iteration and small sets. Added for the evaluator and the api; decisions stay in
-// `policy.rs`, these are only vocabulary helpers.
+// Names, iteration and small sets: vocabulary helpers for the evaluator and the api; decisions
+// stay in `policy.rs`.
 // ---------------------------------------------------------------------------------------------
 
 /// A name that is not one of an enum's contract spellings (returned by the `FromStr` impls).

@@ -21,7 +21,7 @@ use toml::Spanned;
 
 use crate::model::{AgencyKind, UnknownName, UserRole, Viewer};
 use crate::policy::{bit, Mask};
-use crate::PolicyError;
+use crate::{PolicyError, PolicyErrorKind};
 
 /// The kind of a shelter (tipologia di struttura).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -202,7 +202,7 @@ impl PlacesPolicy {
         case_holders: Mask,
         act_roles: Mask,
         admin_roles: Mask,
-        at: &dyn Fn(Range<usize>, String) -> PolicyError,
+        at: &dyn Fn(Range<usize>, PolicyErrorKind, String) -> PolicyError,
     ) -> Result<PlacesPolicy, PolicyError> {
         const WHAT: &str = "[places]";
         let mask_of = |list: &Spanned<Vec<AgencyKind>>, name: &str| {
@@ -211,6 +211,7 @@ impl PlacesPolicy {
                 if has(m, *k) {
                     return Err(at(
                         list.span(),
+                        PolicyErrorKind::Duplicate,
                         format!("{WHAT} {name}: {k} is listed twice"),
                     ));
                 }
@@ -222,6 +223,7 @@ impl PlacesPolicy {
         if offerers & !case_holders != 0 {
             return Err(at(
                 doc.offerers.span(),
+                PolicyErrorKind::Contradiction,
                 format!("{WHAT} offerers: only kinds in [cases] holders run shelters whose occupancy the hub counts"),
             ));
         }
@@ -233,12 +235,14 @@ impl PlacesPolicy {
             if has(vacancy_roles, *r) {
                 return Err(at(
                     doc.vacancy_roles.span(),
+                    PolicyErrorKind::Duplicate,
                     format!("{WHAT} vacancy_roles: {r} is listed twice"),
                 ));
             }
             if has(admin_roles, *r) {
                 return Err(at(
                     doc.vacancy_roles.span(),
+                    PolicyErrorKind::Contradiction,
                     format!("{WHAT} vacancy_roles: {r} administers the hub and reads no network counts of shelters"),
                 ));
             }
@@ -251,6 +255,7 @@ impl PlacesPolicy {
             .ok_or_else(|| {
                 at(
                     doc.min_shelters.span(),
+                    PolicyErrorKind::OutOfRange,
                     format!("{WHAT} min_shelters = {min}: give 2 to 50 (1 would show one shelter's vacancies)"),
                 )
             })?;
@@ -267,6 +272,7 @@ impl PlacesPolicy {
                 .ok_or_else(|| {
                     at(
                         hours.span(),
+                        PolicyErrorKind::OutOfRange,
                         format!("{WHAT} windows: {u} = {h}: give 1 to 720 hours"),
                     )
                 })?;

@@ -1,4 +1,4 @@
-//! The loaded protocol document and the evaluator (INTERFACE: signatures are frozen).
+//! The loaded protocol document and the evaluator.
 //!
 //! Loading (`validate.rs`) turns the document into the bit sets and arrays held here, so every
 //! decision below is a handful of mask operations or one hash look-up: no allocation, no
@@ -6,17 +6,85 @@
 
 use crate::document::{ActionName, NetworkViewer, ReferralViewer, StatsAccess};
 use crate::hash::FastMap;
-use crate::*;
+use crate::{
+    AgencyKind, CaseAction, ClassSet, DataClass, FieldClass, NetworkClass, NotesScope,
+    ReferralClassSet, ReferralRelation, Relationship, RelationshipSet, SharePurpose, StatCell,
+    StatsGrant, StatsScope, UserRole, Viewer,
+};
 
-/// Errors of this crate: a document that cannot be loaded or does not hold together.
-#[derive(Debug, thiserror::Error)]
+/// Errors of this crate: a document that cannot be loaded or does not hold together. Each names
+/// its [`PolicyErrorKind`] and, when one value is at fault, its line (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    /// The document is not valid TOML or has an unknown/missing key; `line` is 1-based.
+    /// The document is not valid TOML or has an unknown/missing key.
     #[error("line {line}: {message}")]
-    Syntax { line: usize, message: String },
-    /// The document parsed but breaks a rule (unknown name, contradiction, missing classification).
-    #[error("{0}")]
-    Invalid(String),
+    Syntax {
+        /// Where the parser stopped.
+        line: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// The document parsed, but the value at `line` breaks a rule.
+    #[error("line {line}: {message}")]
+    Invalid {
+        /// Where the offending value starts.
+        line: usize,
+        /// What kind of mistake it is.
+        kind: PolicyErrorKind,
+        /// The rule, in the document's terms.
+        message: String,
+    },
+    /// The document as a whole lacks something (no one line is at fault).
+    #[error("{message}")]
+    Document {
+        /// What kind of mistake it is.
+        kind: PolicyErrorKind,
+        /// The rule, in the document's terms.
+        message: String,
+    },
+}
+
+/// What kind of mistake a refused document makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyErrorKind {
+    /// Not TOML, or a key the document format does not have (or lacks).
+    Syntax,
+    /// A name that is not a type, field, code or value of the protocol.
+    UnknownName,
+    /// A value listed twice.
+    Duplicate,
+    /// A number outside its range.
+    OutOfRange,
+    /// Something the document must state is not there.
+    Missing,
+    /// Two statements that cannot both hold.
+    Contradiction,
+}
+
+impl PolicyError {
+    /// A missing statement of the document as a whole.
+    pub(crate) fn missing(message: impl Into<String>) -> Self {
+        PolicyError::Document {
+            kind: PolicyErrorKind::Missing,
+            message: message.into(),
+        }
+    }
+
+    /// The line at fault, when one is.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            PolicyError::Syntax { line, .. } | PolicyError::Invalid { line, .. } => Some(*line),
+            PolicyError::Document { .. } => None,
+        }
+    }
+
+    /// What kind of mistake it is.
+    pub fn kind(&self) -> PolicyErrorKind {
+        match self {
+            PolicyError::Syntax { .. } => PolicyErrorKind::Syntax,
+            PolicyError::Invalid { kind, .. } | PolicyError::Document { kind, .. } => *kind,
+        }
+    }
 }
 
 /// A bit mask over the values of one of the protocol's enums (bit `i` = discriminant `i`).
@@ -308,7 +376,7 @@ impl Policy {
     }
     /// Statistics access (section 7). `requested` None means the default scope for the viewer.
     /// `viewer` None is an anonymous caller. Err(()) means FORBIDDEN.
-    #[allow(clippy::result_unit_err)] // frozen interface: the api maps Err(()) to FORBIDDEN.
+    #[allow(clippy::result_unit_err)] // one refusal, whatever the reason: the api answers FORBIDDEN.
     pub fn statistics(
         &self,
         viewer: Option<&Viewer>,
@@ -376,8 +444,6 @@ impl Policy {
     pub fn matrix_markdown(&self) -> String {
         crate::matrix::render(self)
     }
-
-    // ----- Added public items (not part of the frozen interface, but stable too). -----
 
     /// Every (type, field, class) the document classifies, in document order (for start-up
     /// checks, tests and tooling).

@@ -7,7 +7,9 @@
 
 use crate::document::StatsAccess;
 use crate::policy::bit;
-use crate::*;
+use crate::{
+    FieldClass, Policy, ReferralRelation, Relationship, RelationshipSet, SharePurpose, Viewer,
+};
 
 impl Policy {
     /// Whether a viewer could read a field of this class on some record, under some relationship
@@ -75,6 +77,7 @@ fn single(rel: Relationship) -> RelationshipSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{AgencyKind, DataClass, NetworkClass, ReferralClass, UserRole};
 
     fn policy() -> Policy {
         Policy::default_protocol().expect("the default protocol loads")

@@ -15,7 +15,11 @@ use crate::policy::{
     bit, KindStats, Mask, PurposeRule, UpdatableField, N_ACTIONS, N_KINDS, N_NETWORK_CLASSES,
     N_PURPOSES, N_REFERRAL_VIEWERS, N_RELATIONSHIPS,
 };
-use crate::*;
+use crate::{
+    AgencyKind, ClassSet, DataClass, FieldClass, NetworkClass, NotesScope, Policy, PolicyError,
+    PolicyErrorKind, ReferralClass, ReferralClassSet, Relationship, RelationshipSet, SharePurpose,
+    StatsScope, UserRole,
+};
 
 /// Parses and validates `source`, then builds the indexed [`Policy`].
 pub(crate) fn load(source: &str) -> Result<Policy, PolicyError> {
@@ -31,7 +35,10 @@ fn syntax_error(source: &str, e: &toml::de::Error) -> PolicyError {
             line: line_at(source, span.start),
             message,
         },
-        None => PolicyError::Invalid(message),
+        None => PolicyError::Document {
+            kind: PolicyErrorKind::Syntax,
+            message,
+        },
     }
 }
 
@@ -83,12 +90,18 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    /// An `Invalid` error that names the line of `span`.
-    fn at(&self, span: Range<usize>, message: impl std::fmt::Display) -> PolicyError {
-        PolicyError::Invalid(format!(
-            "line {}: {message}",
-            line_at(self.source, span.start)
-        ))
+    /// An `Invalid` error of `kind` that names the line of `span`.
+    fn at(
+        &self,
+        span: Range<usize>,
+        kind: PolicyErrorKind,
+        message: impl std::fmt::Display,
+    ) -> PolicyError {
+        PolicyError::Invalid {
+            line: line_at(self.source, span.start),
+            kind,
+            message: message.to_string(),
+        }
     }
 
     /// The mask of a list; a value listed twice is an error (it usually hides a typo).
@@ -96,7 +109,11 @@ impl Loader<'_> {
         let mut mask: Mask = 0;
         for &x in list.get_ref() {
             if mask & bit(x) != 0 {
-                return Err(self.at(list.span(), format!("{what}: {} is listed twice", x.name())));
+                return Err(self.at(
+                    list.span(),
+                    PolicyErrorKind::Duplicate,
+                    format!("{what}: {} is listed twice", x.name()),
+                ));
             }
             mask |= bit(x);
         }
@@ -113,7 +130,11 @@ impl Loader<'_> {
         let mask = self.mask(list, what)?;
         for &x in all {
             if mask & bit(x) == 0 {
-                return Err(self.at(list.span(), format!("{what} must list {}", x.name())));
+                return Err(self.at(
+                    list.span(),
+                    PolicyErrorKind::Missing,
+                    format!("{what} must list {}", x.name()),
+                ));
             }
         }
         Ok(mask)
@@ -123,7 +144,11 @@ impl Loader<'_> {
         let mut set = ClassSet::empty();
         for &c in list.get_ref() {
             if set.contains(c) {
-                return Err(self.at(list.span(), format!("{what}: {c} is listed twice")));
+                return Err(self.at(
+                    list.span(),
+                    PolicyErrorKind::Duplicate,
+                    format!("{what}: {c} is listed twice"),
+                ));
             }
             set.insert(c);
         }
@@ -138,7 +163,11 @@ impl Loader<'_> {
         let mut set = ReferralClassSet::empty();
         for &c in list.get_ref() {
             if set.contains(c) {
-                return Err(self.at(list.span(), format!("{what}: {c} is listed twice")));
+                return Err(self.at(
+                    list.span(),
+                    PolicyErrorKind::Duplicate,
+                    format!("{what}: {c} is listed twice"),
+                ));
             }
             set.insert(c);
         }
@@ -151,6 +180,7 @@ impl Loader<'_> {
         if version.is_empty() || version.chars().any(char::is_control) {
             return Err(self.at(
                 doc.version.span(),
+                PolicyErrorKind::Missing,
                 "`version` must be a non-empty single-line string",
             ));
         }
@@ -165,13 +195,13 @@ impl Loader<'_> {
         let admin_roles = self.mask(&doc.roles.administer, "[roles] administer")?;
         if act_roles & !row_roles != 0 {
             return Err(self.at(
-                doc.roles.act.span(),
+                doc.roles.act.span(), PolicyErrorKind::Contradiction,
                 "[roles] act: a role that may change cases must also be in [roles] rows (it would change what it cannot see)",
             ));
         }
         if admin_roles & row_roles != 0 {
             return Err(self.at(
-                doc.roles.administer.span(),
+                doc.roles.administer.span(), PolicyErrorKind::Contradiction,
                 "[roles] administer: the platform's administrators read no case or referral data, so no role may be in both `administer` and `rows`",
             ));
         }
@@ -179,6 +209,7 @@ impl Loader<'_> {
         if case_holders == 0 {
             return Err(self.at(
                 doc.cases.holders.span(),
+                PolicyErrorKind::Missing,
                 "[cases] holders must name at least one kind",
             ));
         }
@@ -208,13 +239,13 @@ impl Loader<'_> {
             let mut set = self.class_set(&entry.classes, &what)?;
             if set.contains(DataClass::Notes) {
                 return Err(self.at(
-                    entry.classes.span(),
+                    entry.classes.span(), PolicyErrorKind::Contradiction,
                     format!("{what}: NOTES is not listed here; the `notes` key says which notes are read"),
                 ));
             }
             if !set.contains(DataClass::Base) {
                 return Err(self.at(
-                    entry.classes.span(),
+                    entry.classes.span(), PolicyErrorKind::Missing,
                     format!("{what} must include BASE: a relationship that cannot see BASE cannot see the case at all"),
                 ));
             }
@@ -239,6 +270,7 @@ impl Loader<'_> {
             if mask == 0 || mask & !act_roles != 0 {
                 return Err(self.at(
                     roles.span(),
+                    PolicyErrorKind::Missing,
                     format!("{what} must name one or more roles of [roles] act"),
                 ));
             }
@@ -258,7 +290,7 @@ impl Loader<'_> {
                 if change_actions[r] & bit(ActionName::AddNote) != 0 && notes[r] == NotesScope::None
                 {
                     return Err(self.at(
-                        actions.span(),
+                        actions.span(), PolicyErrorKind::Contradiction,
                         format!("[change.{rel}] actions: ADD_NOTE needs [read.{rel}] notes other than NONE (it would write notes it cannot read)"),
                     ));
                 }
@@ -268,7 +300,7 @@ impl Loader<'_> {
                 let set = self.class_set(list, &what)?;
                 if let Some(c) = set.iter().find(|c| !read[r].contains(*c)) {
                     return Err(self.at(
-                        list.span(),
+                        list.span(), PolicyErrorKind::Contradiction,
                         format!("{what}: {c} is not readable by {rel} (it would change what it cannot see)"),
                     ));
                 }
@@ -279,19 +311,21 @@ impl Loader<'_> {
                     let name = field.get_ref();
                     let Some(f) = updatable.get_mut(name.as_str()) else {
                         return Err(self.at(
-                            field.span(),
+                            field.span(), PolicyErrorKind::UnknownName,
                             format!("[change.{rel}] fields: `{name}` is not a field of [fields.Case] or [fields.CasePatch] with a case class"),
                         ));
                     };
                     if f.explicit.contains(*rel) {
                         return Err(self.at(
                             field.span(),
+                            PolicyErrorKind::Duplicate,
                             format!("[change.{rel}] fields: `{name}` is listed twice"),
                         ));
                     }
                     if !read[r].contains(f.class) {
                         return Err(self.at(
                             field.span(),
+                            PolicyErrorKind::Contradiction,
                             format!(
                                 "[change.{rel}] fields: `{name}` is {} and not readable by {rel}",
                                 f.class
@@ -319,13 +353,13 @@ impl Loader<'_> {
             let rel = *entry.relationship.get_ref();
             if rel == Relationship::Owner {
                 return Err(self.at(
-                    entry.relationship.span(),
+                    entry.relationship.span(), PolicyErrorKind::Contradiction,
                     format!("[purposes.{purpose}] relationship: OWNER comes from holding the case, never from a share"),
                 ));
             }
             if produced.contains(rel) {
                 return Err(self.at(
-                    entry.relationship.span(),
+                    entry.relationship.span(), PolicyErrorKind::Contradiction,
                     format!("[purposes.{purpose}] relationship: {rel} is already given by another purpose"),
                 ));
             }
@@ -335,6 +369,7 @@ impl Loader<'_> {
             if recipients == 0 {
                 return Err(self.at(
                     entry.recipients.span(),
+                    PolicyErrorKind::Missing,
                     format!("{what} is empty: a purpose nobody may receive cannot be used"),
                 ));
             }
@@ -357,6 +392,7 @@ impl Loader<'_> {
         if emergency_hours == 0 {
             return Err(self.at(
                 doc.emergency.max_hours.span(),
+                PolicyErrorKind::OutOfRange,
                 "[emergency] max_hours must be at least 1",
             ));
         }
@@ -364,7 +400,7 @@ impl Loader<'_> {
         for p in SharePurpose::ALL {
             if emergency_purposes & bit(p) != 0 && !purposes[p as usize].by_share {
                 return Err(self.at(
-                    doc.emergency.purposes.span(),
+                    doc.emergency.purposes.span(), PolicyErrorKind::Contradiction,
                     format!("[emergency] purposes: {p} is given through a transfer request, not a share, so it has no emergency share"),
                 ));
             }
@@ -373,12 +409,14 @@ impl Loader<'_> {
         if emergency_roles & !action_roles[ActionName::Share as usize] != 0 {
             return Err(self.at(
                 doc.emergency.roles.span(),
+                PolicyErrorKind::Contradiction,
                 "[emergency] roles: every role here must be allowed to SHARE",
             ));
         }
         if emergency_purposes != 0 && emergency_roles == 0 {
             return Err(self.at(
                 doc.emergency.roles.span(),
+                PolicyErrorKind::Missing,
                 "[emergency] roles is empty although [emergency] purposes names purposes",
             ));
         }
@@ -389,6 +427,7 @@ impl Loader<'_> {
         if referral_requesters == 0 || referral_targets == 0 {
             return Err(self.at(
                 doc.referrals.requesters.span(),
+                PolicyErrorKind::Contradiction,
                 "[referrals] requesters and targets must each name at least one kind",
             ));
         }
@@ -401,6 +440,7 @@ impl Loader<'_> {
             if !set.is_empty() && !set.contains(ReferralClass::ReferralCore) {
                 return Err(self.at(
                     list.span(),
+                    PolicyErrorKind::Missing,
                     format!("{what} must include REFERRAL_CORE when it includes anything"),
                 ));
             }
@@ -408,7 +448,7 @@ impl Loader<'_> {
         }
         for col in ReferralViewer::ALL {
             if seen_columns & bit(col) == 0 {
-                return Err(PolicyError::Invalid(format!(
+                return Err(PolicyError::missing(format!(
                     "[referrals.visibility] has no entry for {}",
                     col.as_str()
                 )));
@@ -428,6 +468,7 @@ impl Loader<'_> {
             if mask & bit(ReferralViewer::Other) != 0 {
                 return Err(self.at(
                     list.span(),
+                    PolicyErrorKind::Contradiction,
                     format!("{what}: OTHER has no part in a referral and cannot change it"),
                 ));
             }
@@ -435,7 +476,7 @@ impl Loader<'_> {
         }
         let (Some(referral_work), Some(referral_withdraw)) = (referral_work, referral_withdraw)
         else {
-            return Err(PolicyError::Invalid(
+            return Err(PolicyError::missing(
                 "[referrals.changes] must have both WORK and WITHDRAW".to_string(),
             ));
         };
@@ -448,6 +489,7 @@ impl Loader<'_> {
                 if mask == 0 || mask & !act_roles != 0 {
                     return Err(self.at(
                         list.span(),
+                        PolicyErrorKind::Missing,
                         format!("{what} must name one or more roles of [roles] act"),
                     ));
                 }
@@ -459,16 +501,21 @@ impl Loader<'_> {
         let k = *doc.statistics.k.get_ref();
         if k < 2 {
             return Err(self.at(
-                doc.statistics.k.span(),
+                doc.statistics.k.span(), PolicyErrorKind::OutOfRange,
                 format!("[statistics] k = {k}: the suppression threshold must be at least 2 (k = 1 hides nothing)"),
             ));
         }
-        let stats_k = u64::try_from(k)
-            .map_err(|_| self.at(doc.statistics.k.span(), "[statistics] k is out of range"))?;
+        let stats_k = u64::try_from(k).map_err(|_| {
+            self.at(
+                doc.statistics.k.span(),
+                PolicyErrorKind::OutOfRange,
+                "[statistics] k is out of range",
+            )
+        })?;
         let stats_roles = self.mask(&doc.statistics.roles, "[statistics] roles")?;
         if stats_roles & admin_roles != 0 {
             return Err(self.at(
-                doc.statistics.roles.span(),
+                doc.statistics.roles.span(), PolicyErrorKind::Contradiction,
                 "[statistics] roles: the platform's administrators read no aggregates below the public level, so no role may be in both `administer` and here",
             ));
         }
@@ -476,6 +523,7 @@ impl Loader<'_> {
         if stats_anonymous == StatsAccess::Exact {
             return Err(self.at(
                 doc.statistics.anonymous.span(),
+                PolicyErrorKind::Contradiction,
                 "[statistics] anonymous can never be EXACT",
             ));
         }
@@ -496,6 +544,7 @@ impl Loader<'_> {
             if access == StatsAccess::Forbidden {
                 return Err(self.at(
                     row.span(),
+                    PolicyErrorKind::Contradiction,
                     format!(
                         "[statistics.kinds] {kind}: the default scope is FORBIDDEN for this kind"
                     ),
@@ -503,7 +552,7 @@ impl Loader<'_> {
             }
             if r.mine == StatsAccess::Release || r.network == StatsAccess::Exact {
                 return Err(self.at(
-                    row.span(),
+                    row.span(), PolicyErrorKind::Contradiction,
                     format!(
                         "[statistics.kinds] {kind}: MINE is EXACT or FORBIDDEN, NETWORK is RELEASE or FORBIDDEN (network counts come only from releases)"
                     ),
@@ -536,7 +585,7 @@ impl Loader<'_> {
                 || (has(NetworkViewer::Partner) && !has(NetworkViewer::Owner))
             {
                 return Err(self.at(
-                    list.span(),
+                    list.span(), PolicyErrorKind::Contradiction,
                     format!("{what}: what ANONYMOUS reads PARTNER must read, and what PARTNER reads OWNER must read"),
                 ));
             }
@@ -544,7 +593,7 @@ impl Loader<'_> {
         }
         for class in NetworkClass::ALL {
             if seen_network & (1 << (class as u32)) == 0 {
-                return Err(PolicyError::Invalid(format!(
+                return Err(PolicyError::missing(format!(
                     "[network] has no entry for {class}"
                 )));
             }
@@ -555,7 +604,7 @@ impl Loader<'_> {
             case_holders,
             act_roles,
             admin_roles,
-            &|span, message| self.at(span, message),
+            &|span, kind, message| self.at(span, kind, message),
         )?;
 
         Ok(Policy {
@@ -616,6 +665,7 @@ impl Loader<'_> {
             .ok_or_else(|| {
                 self.at(
                     doc.grace_days.span(),
+                    PolicyErrorKind::OutOfRange,
                     format!("{WHAT} grace_days = {grace}: give a number of days from 0 to 366"),
                 )
             })?;
@@ -623,6 +673,7 @@ impl Loader<'_> {
         if !(eps.is_finite() && eps > 0.0 && eps <= 10.0) {
             return Err(self.at(
                 doc.epsilon_per_table.span(),
+                PolicyErrorKind::OutOfRange,
                 format!("{WHAT} epsilon_per_table = {eps}: ε must be above 0 and at most 10"),
             ));
         }
@@ -633,6 +684,7 @@ impl Loader<'_> {
             .ok_or_else(|| {
                 self.at(
                     doc.exploitations_per_case.span(),
+                    PolicyErrorKind::OutOfRange,
                     format!("{WHAT} exploitations_per_case = {cap}: give 1 to 8"),
                 )
             })?;
@@ -641,6 +693,7 @@ impl Loader<'_> {
             let g: Granularity = name.get_ref().parse().map_err(|_| {
                 self.at(
                     name.span(),
+                    PolicyErrorKind::Contradiction,
                     format!(
                         "{WHAT} periods: unknown period `{}`, expected MONTH, QUARTER or YEAR",
                         name.get_ref()
@@ -650,6 +703,7 @@ impl Loader<'_> {
             if granularities.contains(&g) {
                 return Err(self.at(
                     name.span(),
+                    PolicyErrorKind::Duplicate,
                     format!("{WHAT} periods: {} is listed twice", g.as_str()),
                 ));
             }
@@ -658,6 +712,7 @@ impl Loader<'_> {
         if granularities.is_empty() {
             return Err(self.at(
                 doc.periods.span(),
+                PolicyErrorKind::Missing,
                 format!("{WHAT} periods: list at least one"),
             ));
         }
@@ -668,7 +723,7 @@ impl Loader<'_> {
                 let ok = code.len() == len && code.bytes().all(|b| b.is_ascii_uppercase());
                 if !ok || out.contains(code) {
                     return Err(self.at(
-                        v.span(),
+                        v.span(), PolicyErrorKind::Duplicate,
                         format!("{WHAT} {what}: `{code}` is not a {len}-letter upper-case code, or is listed twice"),
                     ));
                 }
@@ -691,7 +746,7 @@ impl Loader<'_> {
                 let shape = matches!(dims.len(), 1 | 2) && !(dims.len() == 2 && dims[0] == dims[1]);
                 if !known || !shape {
                     return Err(self.at(
-                        t.span(),
+                        t.span(), PolicyErrorKind::Contradiction,
                         format!(
                             "{WHAT} {} tables: {dims:?} must be one dimension or two different ones among {:?}",
                             subject.as_str(),
@@ -716,6 +771,7 @@ impl Loader<'_> {
                 }) {
                     return Err(self.at(
                         t.span(),
+                        PolicyErrorKind::Duplicate,
                         format!("{WHAT}: the table {dims:?} is listed twice"),
                     ));
                 }
@@ -725,6 +781,7 @@ impl Loader<'_> {
         if tables.is_empty() {
             return Err(self.at(
                 doc.case_tables.span(),
+                PolicyErrorKind::Missing,
                 format!("{WHAT}: list at least one table"),
             ));
         }
@@ -744,7 +801,7 @@ impl Loader<'_> {
         // A little slack for the decimal the document writes the figure with.
         if !(stated.is_finite() && stated + 1e-9 >= spent) {
             return Err(self.at(
-                doc.epsilon_per_year.span(),
+                doc.epsilon_per_year.span(), PolicyErrorKind::Contradiction,
                 format!(
                     "{WHAT} epsilon_per_year = {stated}: the releases listed expose a person's data to ε = {spent} a year; state at least that"
                 ),
@@ -776,11 +833,16 @@ impl Loader<'_> {
             if !is_graphql_name(t) {
                 return Err(self.at(
                     type_name.span(),
+                    PolicyErrorKind::UnknownName,
                     format!("`{t}` is not a GraphQL type name"),
                 ));
             }
             if classes.contains_key(t.as_str()) {
-                return Err(self.at(type_name.span(), format!("[fields.{t}] appears twice")));
+                return Err(self.at(
+                    type_name.span(),
+                    PolicyErrorKind::Duplicate,
+                    format!("[fields.{t}] appears twice"),
+                ));
             }
             let mut by_field: FastMap<String, FieldClass> = FastMap::default();
             for (field, class) in &fields.0 {
@@ -789,11 +851,16 @@ impl Loader<'_> {
                 if !is_graphql_name(f) {
                     return Err(self.at(
                         field.span(),
+                        PolicyErrorKind::UnknownName,
                         format!("`{t}.{f}` is not a GraphQL field name"),
                     ));
                 }
                 if by_field.insert(f.clone(), class).is_some() {
-                    return Err(self.at(field.span(), format!("{t}.{f} is classified twice")));
+                    return Err(self.at(
+                        field.span(),
+                        PolicyErrorKind::Duplicate,
+                        format!("{t}.{f} is classified twice"),
+                    ));
                 }
                 // The two row types carry only their own vocabulary (ACCESS.md sections 2 and 6).
                 let fits = match t.as_str() {
@@ -804,6 +871,7 @@ impl Loader<'_> {
                 if !fits {
                     return Err(self.at(
                         field.span(),
+                        PolicyErrorKind::Contradiction,
                         format!(
                             "{t}.{f} is {class}, but every field of {t} needs a {} class",
                             if t == "Case" { "case" } else { "referral" }
@@ -817,7 +885,7 @@ impl Loader<'_> {
         }
         for required in ["Case", "Referral"] {
             if !classes.contains_key(required) {
-                return Err(PolicyError::Invalid(format!(
+                return Err(PolicyError::missing(format!(
                     "the document must classify the fields of {required} in a [fields.{required}] table"
                 )));
             }
@@ -835,7 +903,7 @@ impl Loader<'_> {
             if let Some(home_class) = classes.get(home).and_then(|m| m.get(f.as_str())) {
                 if home_class != class {
                     return Err(self.at(
-                        span,
+                        span, PolicyErrorKind::Contradiction,
                         format!("{t}.{f} is {class} but {home}.{f} is {home_class}; the same field must have the same class"),
                     ));
                 }
@@ -853,7 +921,7 @@ fn missing_keys<T: Named + PartialEq>(
 ) -> Result<(), PolicyError> {
     let present: Vec<T> = present.collect();
     match all.iter().find(|x| !present.contains(x)) {
-        Some(x) => Err(PolicyError::Invalid(format!(
+        Some(x) => Err(PolicyError::missing(format!(
             "[{table}] has no entry for {}: every one must be stated",
             x.name()
         ))),

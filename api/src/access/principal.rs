@@ -10,7 +10,9 @@ use crate::error::{ApiError, ApiResult};
 /// An authenticated user: the token's identity plus its agency as the hub knows it.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The token's `sub`: who the user is.
     pub user_id: String,
+    /// The user's role in its agency.
     pub role: UserRole,
     /// The user's agency; `None` for a platform admin.
     pub agency: Option<agency::Model>,

@@ -23,8 +23,11 @@ use crate::error::ApiResult;
 /// What one viewer may do with one case, decided by the evaluator from its relationships.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseAccessInfo {
+    /// The viewer's agency's relationships to the case.
     pub rels: RelationshipSet,
+    /// The classes of the case the viewer reads.
     pub readable: ClassSet,
+    /// Which notes of the case diary the viewer reads.
     pub notes: NotesScope,
 }
 

@@ -19,12 +19,12 @@ use raccordo_policies::Policy;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{
-    types::{agency::Agency, case::CaseNode, network::internal, referral::ReferralNode},
+    types::{agency::Agency, case::CaseNode, referral::ReferralNode},
     ContextExt,
 };
 use crate::{
     access::{self, Principal},
-    error::{ApiError, ApiResult},
+    error::{internal, ApiError, ApiResult},
 };
 
 /// Entity look-ups for the gateway (`_entities`), merged into the query root.

@@ -120,17 +120,29 @@ pub type Cached<T> = DataLoader<T, HashMapCache>;
 
 /// The loaders of one request.
 pub struct Loaders {
+    /// Agencies by id.
     pub agency: Cached<OneBy<agency::Entity>>,
+    /// Projects by id.
     pub project: Cached<OneBy<project::Entity>>,
+    /// Shelters by id.
     pub shelter: Cached<OneBy<shelter::Entity>>,
+    /// Consents by id.
     pub consent: Cached<OneBy<consent::Entity>>,
+    /// A case's notes.
     pub notes: Cached<ManyBy<case_note::Entity>>,
+    /// A case's activities.
     pub activities: Cached<ManyBy<activity::Entity>>,
+    /// A case's phase changes.
     pub history: Cached<ManyBy<case_phase_change::Entity>>,
+    /// A case's exploitation types.
     pub exploitation: Cached<ManyBy<case_exploitation::Entity>>,
+    /// A referral's interviews.
     pub interviews: Cached<ManyBy<referral_interview::Entity>>,
+    /// A network's members.
     pub network_members: Cached<ManyBy<network_member::Entity>>,
+    /// A protocol's signatories.
     pub signatories: Cached<ManyBy<protocol_signatory::Entity>>,
+    /// A project's enti.
     pub project_enti: Cached<ManyBy<project_ente::Entity>>,
 }
 

@@ -1,27 +1,24 @@
 //! The GraphQL schema: types, queries, mutations and the per-request context they share.
 
-pub mod enums;
 pub mod federation;
 pub mod loaders;
-pub(crate) mod mutation;
-mod network_query;
+mod mutation;
 pub mod order;
 mod pagination;
 pub(crate) mod places;
 mod query;
-pub mod scalars;
-mod sharing_query;
 pub(crate) mod statistics;
 pub mod types;
-pub mod view;
 
 use async_graphql::{Context, EmptySubscription, Schema};
 
+// The value types of the schema are the domain's, with their GraphQL derivations.
+pub use crate::domain::{enums, scalars};
+// What each viewer sees of the schema; it lives beside the schema, which it does not depend on.
+pub use crate::view;
 use crate::{access::RequestContext, state::AppState};
 pub use loaders::Loaders;
-pub(crate) use mutation::cases::{open_case, CaseInput};
 pub use mutation::MutationRoot;
-pub(crate) use query::CaseFilter;
 pub use query::QueryRoot;
 
 /// The hub's schema.

@@ -248,7 +248,7 @@ impl PlacementRequest {
             .get(id)
             .cloned()
             .map(Agency)
-            .ok_or_else(|| ApiError::Internal(format!("agency {id} missing")))
+            .ok_or_else(|| ApiError::Internal(format!("agency {id} missing").into()))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::ID;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use csv::StringRecord;
 use raccordo_entities::{case, case_exploitation, project, shelter};
 use raccordo_policies::{ClassSet, DataClass, FieldClass, Relationship, RelationshipSet};
@@ -19,16 +19,15 @@ use super::{
 use crate::{
     access::Principal,
     audit::NewEntry,
-    error::{ApiError, ApiResult},
-    graphql::{
+    domain::{
+        case_input::CaseInput,
+        cases::{close_imported, open_case},
         enums::{
             AgeGroup, CaseOutcome, CasePhase, EmersionChannel, Exploitation, Gender, PermitType,
         },
-        mutation::cases::close_imported,
-        open_case,
         scalars::Date,
-        CaseInput,
     },
+    error::{ApiError, ApiResult},
     state::AppState,
     validate,
 };
@@ -256,9 +255,10 @@ pub async fn import_cases(
     state: &AppState,
     principal: &Principal,
     bytes: &[u8],
-    today: NaiveDate,
+    now: DateTime<Utc>,
     opts: &Options,
 ) -> ApiResult<Report> {
+    let today = crate::access::local_date(now);
     let owner = principal
         .agency_id()
         .ok_or_else(|| ApiError::Forbidden("only a partner agency imports cases".into()))?
@@ -406,14 +406,14 @@ pub async fn import_cases(
             principal,
             &owner,
             &p.input,
-            today,
+            now,
             super::CASE_OPERATION,
         )
         .await
         {
             Ok(id) => {
                 if let Some((on, outcome)) = closure {
-                    close_imported(w.txn(), principal, &id, on, outcome).await?;
+                    close_imported(w.txn(), principal, now, &id, on, outcome).await?;
                 }
                 report.valid += 1
             }

@@ -369,6 +369,7 @@ pub struct Cells<'a> {
     header: &'a Header,
     record: &'a StringRecord,
     row: usize,
+    /// Every problem found so far.
     pub problems: Vec<Rejection>,
 }
 

@@ -73,10 +73,9 @@ pub async fn agency_principal(
             "agency {agency_id:?} is disabled: it takes no new work"
         )));
     }
-    let kind = row
-        .kind
-        .parse::<AgencyKind>()
-        .map_err(|_| ApiError::Internal(format!("agency {agency_id:?} has an unknown kind")))?;
+    let kind = row.kind.parse::<AgencyKind>().map_err(|_| {
+        ApiError::Internal(format!("agency {agency_id:?} has an unknown kind").into())
+    })?;
     Ok(Principal {
         user_id: user,
         role: UserRole::Coordinator,
@@ -130,7 +129,7 @@ pub async fn import_command(settings: &Settings, what: ImportWhat) -> ApiResult<
         agency_principal(&state.db, &args.agency, format!("import:{name}"), true).await?;
     let viewer = principal.viewer();
     let kind = principal.kind.map(|k| k.as_str()).unwrap_or_default();
-    let today = crate::access::local_date(Utc::now());
+    let now = Utc::now();
     let report = if cases {
         if !state.policy.may_create_case(&viewer) {
             return Err(ApiError::Setup(format!(
@@ -138,7 +137,7 @@ pub async fn import_command(settings: &Settings, what: ImportWhat) -> ApiResult<
                 args.agency
             )));
         }
-        import_cases(&state, &principal, &bytes, today, &opts).await?
+        import_cases(&state, &principal, &bytes, now, &opts).await?
     } else {
         if !state.policy.may_create_referral(&viewer) {
             return Err(ApiError::Setup(format!(
@@ -146,7 +145,7 @@ pub async fn import_command(settings: &Settings, what: ImportWhat) -> ApiResult<
                 args.agency
             )));
         }
-        import_referrals(&state, &principal, &bytes, today, &opts).await?
+        import_referrals(&state, &principal, &bytes, now, &opts).await?
     };
     print!(
         "{}",

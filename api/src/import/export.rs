@@ -45,7 +45,9 @@ fn column_classes(policy: &Policy) -> Vec<Option<raccordo_policies::DataClass>> 
 
 /// An export: the CSV text and how many cases it holds.
 pub struct Export {
+    /// The CSV text.
     pub csv: Vec<u8>,
+    /// How many cases it holds.
     pub cases: usize,
 }
 
@@ -83,7 +85,7 @@ pub async fn export_cases(
     let classes = column_classes(policy);
     // Every cell guarded: a partner's `=HYPERLINK(…)` is text in the owner's spreadsheet.
     let mut writer = crate::spreadsheet::Writer::new(delimiter);
-    let csv_error = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}"));
+    let csv_error = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}").into());
     writer
         .write_record(CASE_COLUMNS.iter().map(|c| c.name))
         .map_err(csv_error)?;
@@ -117,7 +119,7 @@ pub async fn export_cases(
     }
     let csv = writer
         .into_inner()
-        .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?;
+        .map_err(|e| ApiError::Internal(format!("writing CSV: {e}").into()))?;
     // One transaction; a bounded number of statements per chunk of entries (one INSERT holds at
     // most SQLite's limit of bound values).
     let w = state.write().await?;

@@ -48,8 +48,7 @@ pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 /// large import uses the command line).
 pub const MAX_MUTATION_BYTES: usize = 2 * 1024 * 1024;
 
-/// The access-log operation of a case created by an import.
-pub const CASE_OPERATION: &str = "importCases";
+pub use crate::domain::cases::CASE_OPERATION;
 
 /// The access-log operation of a referral sent by an import.
 pub const REFERRAL_OPERATION: &str = "importReferrals";

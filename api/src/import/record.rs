@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use raccordo_entities::case;
 
 use super::values;
-use crate::graphql::CaseInput;
+use crate::domain::case_input::CaseInput;
 
 /// The separator the export writes inside multi-valued cells (`;` would clash with the delimiter
 /// of Italian spreadsheets).
@@ -135,7 +135,7 @@ pub fn input(i: &CaseInput, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graphql::enums::{CasePhase, Exploitation};
+    use crate::domain::enums::{CasePhase, Exploitation};
 
     #[test]
     fn every_case_column_renders_the_same_from_input_and_from_storage() {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use async_graphql::ID;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use csv::StringRecord;
 use raccordo_entities::{agency, project, referral};
 use raccordo_policies::AgencyKind;
@@ -21,12 +21,12 @@ use super::{
 };
 use crate::{
     access::Principal,
-    error::{ApiError, ApiResult},
-    graphql::{
+    domain::{
         enums::{Gender, ReferralOutcome, ReferralStatus},
-        mutation::import::{open_referral, ReferralInput},
+        referrals::{open_referral, ReferralInput},
         scalars::Date,
     },
+    error::{ApiError, ApiResult},
     state::AppState,
     validate,
 };
@@ -101,7 +101,7 @@ pub async fn import_referrals(
     state: &AppState,
     principal: &Principal,
     bytes: &[u8],
-    today: NaiveDate,
+    now: DateTime<Utc>,
     opts: &Options,
 ) -> ApiResult<Report> {
     let requester = principal
@@ -286,7 +286,7 @@ pub async fn import_referrals(
             principal,
             &requester,
             &input,
-            today,
+            now,
             super::REFERRAL_OPERATION,
         )
         .await

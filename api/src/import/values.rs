@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use crate::graphql::enums::{
+use crate::domain::enums::{
     AgeGroup, CaseOutcome, CasePhase, EmersionChannel, Exploitation, Gender, PermitType,
     ReferralOutcome, ReferralStatus,
 };

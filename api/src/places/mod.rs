@@ -33,8 +33,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::{
     access::Principal,
+    domain::{log_change, new_id, LogEntry},
     error::{ApiError, ApiResult},
-    graphql::mutation::{log_change, new_id},
     validate,
 };
 
@@ -55,7 +55,9 @@ pub const DECLINED: &str = "DECLINED";
 pub struct PlacesCtx<'a, C: ConnectionTrait> {
     /// The connection, or the mutation's transaction.
     pub db: &'a C,
+    /// The request's policy.
     pub policy: &'a Policy,
+    /// Who asks.
     pub principal: &'a Principal,
     /// The request's clock.
     pub now: DateTime<Utc>,
@@ -74,11 +76,13 @@ impl<C: ConnectionTrait> PlacesCtx<'_, C> {
         log_change(
             self.db,
             self.principal,
-            None,
-            operation,
-            RelationshipSet::empty(),
-            ClassSet::empty(),
-            Some(detail),
+            LogEntry {
+                case_id: None,
+                operation,
+                rels: RelationshipSet::empty(),
+                classes: ClassSet::empty(),
+                detail: Some(detail),
+            },
         )
         .await
     }
@@ -108,7 +112,7 @@ impl<C: ConnectionTrait> PlacesCtx<'_, C> {
 
 fn parse<T: std::str::FromStr>(what: &str, text: &str) -> ApiResult<T> {
     text.parse()
-        .map_err(|_| ApiError::Internal(format!("stored {what} {text:?} is unknown")))
+        .map_err(|_| ApiError::Internal(format!("stored {what} {text:?} is unknown").into()))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -118,6 +122,7 @@ fn parse<T: std::str::FromStr>(what: &str, text: &str) -> ApiResult<T> {
 /// One shelter of the viewer's own agency, with its places as the owner sees them.
 #[derive(Debug, Clone)]
 pub struct OwnShelter {
+    /// The shelter itself: the owner reads it whole.
     pub shelter: shelter::Model,
     /// `None` until the owner records the shelter's places.
     pub places: Option<shelter_places::Model>,
@@ -152,10 +157,15 @@ impl OwnShelter {
 /// The input of `setShelterPlaces`.
 #[derive(Debug, Clone)]
 pub struct PlacesInput {
+    /// The kind of reception it offers.
     pub kind: ShelterKind,
+    /// Who it takes.
     pub takes: PlaceGroup,
+    /// Its places in all.
     pub capacity: i32,
+    /// Places out of use for now.
     pub unavailable: i32,
+    /// Why they are out of use (required when there are any).
     pub unavailable_reason: Option<String>,
 }
 
@@ -319,7 +329,9 @@ pub async fn set_places<C: ConnectionTrait>(
 pub struct VacancyCell {
     /// Province category (a listed sigla or `OTHER`).
     pub province: String,
+    /// The kind of shelter.
     pub kind: ShelterKind,
+    /// Who the shelters take.
     pub takes: PlaceGroup,
     /// `None`: suppressed (fewer than `min_shelters` shelters behind the cell).
     pub count: Option<u64>,
@@ -407,22 +419,32 @@ pub async fn vacancy_cells<C: ConnectionTrait>(
 /// The input of `requestPlacement`.
 #[derive(Debug, Clone)]
 pub struct RequestInput {
+    /// How many people need a place.
     pub people: i32,
+    /// How many of them are minors.
     pub minors: i32,
+    /// Who they are (women, men, trans people, mothers with children).
     pub takes: PlaceGroup,
+    /// The kind of reception needed, if one.
     pub kind: Option<ShelterKind>,
+    /// How soon.
     pub urgency: Urgency,
+    /// Where (sigla).
     pub province: String,
+    /// How the ente that takes it reaches the requester (an office, never a person's data).
     pub contact: String,
 }
 
 /// A request as one viewer sees it.
 #[derive(Debug, Clone)]
 pub struct RequestView {
+    /// The request, as stored.
     pub request: placement_request::Model,
+    /// Why the viewer may see it.
     pub sight: RequestSight,
     /// The offers the viewer may see: all for the requester, its own for an ente, none else.
     pub offers: Vec<placement_offer::Model>,
+    /// Whether it got no offer within its urgency's window.
     pub overdue: bool,
     /// The steps taken, for the requester.
     pub steps: Vec<placement_event::Model>,
@@ -762,9 +784,9 @@ pub async fn offer<C: ConnectionTrait>(
         return Err(gone("placement request"));
     };
     let Some(need) = need(&r) else {
-        return Err(ApiError::Internal(format!(
-            "request {request_id} is unreadable"
-        )));
+        return Err(ApiError::Internal(
+            format!("request {request_id} is unreadable").into(),
+        ));
     };
     let shelters = if ctx.rules().may_manage_places(&viewer) {
         shelters_of(ctx.db, &agency).await?
@@ -1146,6 +1168,7 @@ pub async fn agencies<C: ConnectionTrait>(
 /// Exact counts of the viewer's agency's own requests made in a period, for one province.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnStatistics {
+    /// The province (sigla) counted.
     pub province: String,
     /// Requests made.
     pub requests: u64,

@@ -53,7 +53,7 @@ fn json(r: &Release) -> ApiResult<String> {
             s.push('\n');
             s
         })
-        .map_err(|e| ApiError::Internal(format!("release not serialisable: {e}")))
+        .map_err(|e| ApiError::Internal(format!("release not serialisable: {e}").into()))
 }
 
 /// The release as Markdown: a heading, its parameters, then one table per release table.

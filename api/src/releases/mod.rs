@@ -98,7 +98,7 @@ impl Release {
 
     fn from_row(row: statistics_release::Model) -> ApiResult<Release> {
         let tables: Vec<ReleaseTable> = serde_json::from_str(&row.tables).map_err(|e| {
-            ApiError::Internal(format!("stored release {} unreadable: {e}", row.id))
+            ApiError::Internal(format!("stored release {} unreadable: {e}", row.id).into())
         })?;
         Ok(Release {
             id: row.id,
@@ -192,13 +192,16 @@ pub async fn get_or_publish<C: ConnectionTrait>(
     // The library's own privacy map must agree with the document: never publish a table that
     // spends more than the protocol states.
     if spent > spec.epsilon_per_table * (1.0 + 1e-9) {
-        return Err(ApiError::Internal(format!(
-            "a release table would spend ε = {spent}, above the protocol's {}",
-            spec.epsilon_per_table
-        )));
+        return Err(ApiError::Internal(
+            format!(
+                "a release table would spend ε = {spent}, above the protocol's {}",
+                spec.epsilon_per_table
+            )
+            .into(),
+        ));
     }
     let json = serde_json::to_string(&tables)
-        .map_err(|e| ApiError::Internal(format!("release not serialisable: {e}")))?;
+        .map_err(|e| ApiError::Internal(format!("release not serialisable: {e}").into()))?;
     let row = statistics_release::ActiveModel {
         id: Set(release_id(period, population)),
         period: Set(period.label.clone()),

@@ -41,7 +41,7 @@ pub fn add(counts: &[i64], scale: f64, sensitivity: u32) -> ApiResult<(Vec<i64>,
 }
 
 fn opendp_error(e: opendp::error::Error) -> ApiError {
-    ApiError::Internal(format!("the noise mechanism failed: {e}"))
+    ApiError::Internal(format!("the noise mechanism failed: {e}").into())
 }
 
 #[cfg(test)]

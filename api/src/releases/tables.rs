@@ -7,7 +7,7 @@ use raccordo_policies::{
     AgencyKind,
 };
 
-use crate::graphql::{
+use crate::domain::{
     enums::{
         CaseOutcome, CasePhase, EmersionChannel, Exploitation, Gender, PermitType, ReferralOutcome,
         ReferralStatus,
@@ -18,14 +18,23 @@ use crate::graphql::{
 /// A case as a release counts it: its values as they stood at the cut-off.
 #[derive(Debug, Clone, Default)]
 pub struct CaseRow {
+    /// Province where the person came to light.
     pub province: Option<String>,
+    /// Nationality.
     pub nationality: Option<String>,
+    /// Gender.
     pub gender: Option<String>,
+    /// Permit at the start.
     pub permit_at_start: Option<String>,
+    /// Current permit.
     pub permit_current: Option<String>,
+    /// How the person came to light.
     pub emersion_channel: Option<String>,
+    /// Phase at the cut-off.
     pub phase: Option<String>,
+    /// Outcome, when closed by the cut-off.
     pub outcome: Option<String>,
+    /// The agency holding the case.
     pub owner: Option<String>,
     /// Its exploitation types, any order.
     pub exploitations: Vec<String>,
@@ -34,11 +43,17 @@ pub struct CaseRow {
 /// A referral as a release counts it.
 #[derive(Debug, Clone, Default)]
 pub struct ReferralRow {
+    /// Province.
     pub province: Option<String>,
+    /// The target ente.
     pub target: Option<String>,
+    /// The kind of agency that sent it.
     pub requester_kind: Option<String>,
+    /// Status at the cut-off.
     pub status: Option<String>,
+    /// Outcome, when concluded by the cut-off.
     pub outcome: Option<String>,
+    /// Nationality of the person.
     pub nationality: Option<String>,
 }
 
@@ -46,7 +61,9 @@ pub struct ReferralRow {
 /// hold cases (`OWNER`) and receive referrals (`TARGET`). Agencies are public (ACCESS.md §8).
 #[derive(Debug, Clone, Default)]
 pub struct Agencies {
+    /// The agencies that may hold cases.
     pub holders: Vec<String>,
+    /// The agencies that may receive referrals.
     pub targets: Vec<String>,
 }
 
@@ -165,7 +182,9 @@ impl Microdata for ReferralRow {
 /// One table's cells before noise: every combination of categories, in order, with its count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrueTable {
+    /// The keys of each cell, in order.
     pub keys: Vec<Vec<String>>,
+    /// The true count of each cell.
     pub counts: Vec<i64>,
 }
 

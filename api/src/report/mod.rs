@@ -11,7 +11,7 @@
 //! People: the cases of the project in assistance at some time in the period (opened on or before
 //! its last day, not closed before its first), as of its last day (phase held then; outcomes of
 //! the cases closed in the period). Referrals: see
-//! [`crate::graphql::statistics::referral_counts::ProvinceRow`].
+//! [`crate::domain::statistics::referral_counts::ProvinceRow`].
 
 pub mod command;
 mod render;
@@ -20,18 +20,18 @@ use chrono::NaiveDate;
 use raccordo_entities::project;
 use sea_orm::{ConnectionTrait, EntityTrait};
 
-pub use crate::graphql::statistics::referral_counts::ProvinceRow;
+pub use crate::domain::statistics::referral_counts::ProvinceRow;
 use crate::{
-    error::{ApiError, ApiResult},
-    graphql::{
+    domain::{
         enums::{CaseDimension, CasePhase},
+        filters::CaseFilter,
         scalars::Date,
         statistics::{
             case_counts::{self, CaseQuery, Period},
             referral_counts, Grant,
         },
-        CaseFilter,
     },
+    error::{ApiError, ApiResult},
     validate,
 };
 

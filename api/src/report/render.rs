@@ -105,7 +105,8 @@ pub fn markdown(t: &ReportTables) -> String {
 /// `queue`).
 pub fn csv(t: &ReportTables) -> ApiResult<String> {
     let mut w = crate::spreadsheet::Writer::new(b',');
-    let fail = |e: ::csv::Error| ApiError::Internal(format!("writing the report's CSV: {e}"));
+    let fail =
+        |e: ::csv::Error| ApiError::Internal(format!("writing the report's CSV: {e}").into());
     w.write_record(["table", "key", "column", "value"])
         .map_err(fail)?;
     for (key, n) in [
@@ -131,6 +132,6 @@ pub fn csv(t: &ReportTables) -> ApiResult<String> {
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| ApiError::Internal(format!("writing the report's CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::Internal(format!("report CSV: {e}")))
+        .map_err(|e| ApiError::Internal(format!("writing the report's CSV: {e}").into()))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::Internal(format!("report CSV: {e}").into()))
 }

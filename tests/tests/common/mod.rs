@@ -10,7 +10,7 @@ use std::sync::Once;
 
 use raccordo_api::{auth, config::Settings, limits::Limits, prepare, start, RunningHub};
 use raccordo_policies::UserRole;
-use sea_orm::{ConnectionTrait, Database};
+use raccordo_tests::{PgDatabase, SqliteFile};
 use serde_json::{json, Value};
 
 pub const SECRET: &str = "test-secret-not-for-production";
@@ -23,9 +23,10 @@ pub struct TestHub {
     cleanup: Cleanup,
 }
 
+/// The throw-away database of a hub, removed when it goes (the test kit's).
 enum Cleanup {
-    Sqlite(std::path::PathBuf),
-    Postgres { admin_url: String, database: String },
+    Sqlite(SqliteFile),
+    Postgres(PgDatabase),
 }
 
 /// The limits tests run with: the defaults without the throttle, since tests send hundreds of
@@ -82,44 +83,20 @@ impl TestHub {
 
     /// A hub on a fresh SQLite file, with these limits.
     pub async fn sqlite_with(limits: Limits) -> TestHub {
-        let path = std::env::temp_dir().join(format!(
-            "raccordo-test-{}.db",
-            uuid::Uuid::new_v4().simple()
-        ));
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        TestHub::boot(settings(url, limits), Cleanup::Sqlite(path)).await
+        let file = SqliteFile::new("test");
+        let url = file.url.clone();
+        TestHub::boot(settings(url, limits), Cleanup::Sqlite(file)).await
     }
 
     /// A hub on a fresh PostgreSQL database with these limits, or `None` when
     /// `TEST_DATABASE_URL` is not set.
     pub async fn postgres_with(limits: Limits) -> Option<TestHub> {
-        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        let Some(pg) = PgDatabase::from_env().await else {
             SKIPPED.call_once(|| eprintln!("TEST_DATABASE_URL is not set: the PostgreSQL runs of the integration tests are skipped"));
             return None;
         };
-        let database = format!("raccordo_t_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url)
-            .await
-            .expect("PostgreSQL answers at TEST_DATABASE_URL");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {database}"))
-            .await
-            .expect("create the test database");
-        admin.close().await.ok();
-        let url = match admin_url.rfind('/') {
-            Some(i) => format!("{}/{}", &admin_url[..i], database),
-            None => panic!("TEST_DATABASE_URL must end with /DATABASE"),
-        };
-        Some(
-            TestHub::boot(
-                settings(url, limits),
-                Cleanup::Postgres {
-                    admin_url,
-                    database,
-                },
-            )
-            .await,
-        )
+        let url = pg.url.clone();
+        Some(TestHub::boot(settings(url, limits), Cleanup::Postgres(pg)).await)
     }
 
     /// Stops the hub and removes its database.
@@ -128,25 +105,8 @@ impl TestHub {
         let db = hub.state.db.clone();
         hub.stop().await;
         db.close().await.ok();
-        match cleanup {
-            Cleanup::Sqlite(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{}", path.display(), suffix));
-                }
-            }
-            Cleanup::Postgres {
-                admin_url,
-                database,
-            } => {
-                if let Ok(admin) = Database::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-                        ))
-                        .await;
-                }
-            }
-        }
+        // The file, or the database, goes with its guard.
+        drop(cleanup);
     }
 
     /// The settings the hub runs with.

@@ -9,10 +9,6 @@ use crate::{
     import::{self, Options, Report, MAX_MUTATION_BYTES},
 };
 
-// The import module (outside the GraphQL layer) sends referrals through the same function as
-// `createReferral`; `referrals` is private to the mutation module, so it is reached from here.
-pub(crate) use super::referrals::{open_referral, ReferralInput};
-
 /// What an import did. When any row is rejected nothing is written (the whole file is one
 /// transaction), so fix the rows and send the file again.
 #[derive(SimpleObject)]
@@ -90,14 +86,9 @@ impl ImportMutation {
             partial: false,
             delimiter: None,
         };
-        let report = import::import_cases(
-            ctx.state(),
-            principal,
-            csv.as_bytes(),
-            request.today(),
-            &opts,
-        )
-        .await?;
+        let report =
+            import::import_cases(ctx.state(), principal, csv.as_bytes(), request.now, &opts)
+                .await?;
         Ok(report.into())
     }
 }

@@ -1,200 +1,29 @@
-//! Statistics computed from the rows (ACCESS.md §7): one SQL aggregate per call, then the
-//! evaluator's suppression for viewers who get suppressed counts.
+//! The statistics a partner asks for (ACCESS.md §7): the policy's grant for the viewer, then
+//! exact counts over the viewer's rows (computed by `domain::statistics`) or an answer from a
+//! network release.
 //!
 //! - [`cases`] and [`referrals`] answer `caseStatistics` and `referralStatistics`, now or "as of"
-//!   a date (see [`case_counts`] and [`referral_counts`] for what the history can and cannot
-//!   tell).
-//! - [`indicators`] answers a project's expected results against what its rows say.
-//! - [`case_counts::count`] and [`referral_counts::province_table`] are the same computations
-//!   without a GraphQL request, for `raccordo report` (exact, as the project's coordination).
-//!
-//! Every answer is one aggregate statement, whatever the number of rows or cells: keys are
-//! computed per row in a derived table and grouped outside it, so that PostgreSQL can group keys
-//! computed from joins and subqueries (the phase "as of" a date comes from a window over the
-//! phase history, the report's referral columns from the interviews).
+//!   a date.
+//! - `indicators` (in `domain::statistics`) answers a project's expected results against what
+//!   its rows say.
 
-pub(crate) mod case_counts;
-pub(crate) mod indicators;
 mod network;
-pub(crate) mod referral_counts;
-mod sql;
 
 use async_graphql::Context;
-use raccordo_entities::project;
-use raccordo_policies::{suppress, StatsScope};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::{
-    enums::{CaseDimension, ReferralDimension, StatisticsScope},
-    query::{CaseFilter, ReferralFilter},
-    scalars::Date,
-    types::{misc::StatCell, release::StatisticsRelease},
-    ContextExt,
+use super::{types::release::StatisticsRelease, ContextExt};
+pub use crate::domain::statistics::{cells, check_dimensions, grant, require_network};
+use crate::{
+    domain::{
+        enums::{CaseDimension, ReferralDimension, StatisticsScope},
+        filters::{CaseFilter, ReferralFilter},
+        scalars::Date,
+        statistics::{case_counts, referral_counts, StatCell},
+    },
+    error::{ApiError, ApiResult},
 };
-use crate::error::{ApiError, ApiResult};
 
-pub use indicators::Indicator;
-
-/// Key shown for rows where a dimension has no value.
-pub const UNKNOWN: &str = "UNKNOWN";
-
-/// What a statistics answer counts and how: the policy's answer for one viewer (ACCESS.md §7).
-#[derive(Debug, Clone)]
-pub struct Grant {
-    /// Exact counts over the rows the viewer answers for (`true`), or an answer from a release
-    /// (`false`).
-    pub exact: bool,
-    /// For exact answers: which rows. `None` counts the whole network (never given to a
-    /// partner: network answers come from releases).
-    pub mine: Option<MineRows>,
-}
-
-/// The rows an agency answers for (ACCESS.md §7, exact answers).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MineRows {
-    /// The agency.
-    pub agency_id: String,
-    /// It counts the cases it holds (an agency of a holding kind).
-    pub held_cases: bool,
-    /// It counts the referrals sent to it (an agency of a kind that receives referrals).
-    pub received_referrals: bool,
-}
-
-impl Grant {
-    /// Exact counts of the projects `coordinator` coordinates: what the coordination of a project
-    /// sees with scope `MINE`. Used by `raccordo report`, an operator's tool on the database.
-    pub fn coordination(coordinator: &str) -> Grant {
-        Grant {
-            exact: true,
-            mine: Some(MineRows {
-                agency_id: coordinator.to_string(),
-                held_cases: false,
-                received_referrals: false,
-            }),
-        }
-    }
-}
-
-/// Whether `agency_id` coordinates at least one project.
-async fn coordinates_a_project<C: ConnectionTrait>(db: &C, agency_id: &str) -> ApiResult<bool> {
-    Ok(project::Entity::find()
-        .filter(project::Column::CoordinatorId.eq(agency_id))
-        .count(db)
-        .await?
-        > 0)
-}
-
-/// Asks the policy for the viewer's grant at `scope` (or its default scope). An exact answer
-/// needs rows the agency answers for: cases it holds, referrals sent to it, or projects it
-/// coordinates; an agency with none is refused.
-async fn grant(ctx: &Context<'_>, scope: Option<StatisticsScope>) -> ApiResult<Grant> {
-    let request = ctx.request();
-    let viewer = request.viewer();
-    let state = ctx.state();
-    let requested = scope.map(|s| match s {
-        StatisticsScope::Mine => StatsScope::Mine,
-        StatisticsScope::Network => StatsScope::Network,
-    });
-    let granted = state
-        .policy
-        .statistics(viewer.as_ref(), requested)
-        .map_err(|_| {
-            ApiError::Forbidden("the protocol does not give you statistics at this scope".into())
-        })?;
-    if granted.scope == StatsScope::Network {
-        return Ok(Grant {
-            exact: false,
-            mine: None,
-        });
-    }
-    let p = request.require()?;
-    let (Some(agency_id), Some(kind)) = (p.agency_id(), p.kind) else {
-        return Err(ApiError::Forbidden(
-            "statistics of your own cases need a partner agency".into(),
-        ));
-    };
-    let mine = MineRows {
-        agency_id: agency_id.to_string(),
-        held_cases: state.policy.may_hold_cases(kind),
-        received_referrals: state.policy.may_receive_referral(kind),
-    };
-    if !mine.held_cases
-        && !mine.received_referrals
-        && !coordinates_a_project(&state.db, agency_id).await?
-    {
-        return Err(ApiError::Forbidden(
-            "scope MINE counts the cases and referrals your agency answers for, and it answers for none: network counts come from statistics releases (scope NETWORK)".into(),
-        ));
-    }
-    Ok(Grant {
-        exact: granted.exact,
-        mine: Some(mine),
-    })
-}
-
-/// One or two distinct dimensions, else `VALIDATION` on `groupBy`.
-pub(crate) fn check_dimensions<T: PartialEq + Copy>(dims: &[T]) -> ApiResult<()> {
-    if dims.is_empty() || dims.len() > 2 {
-        return Err(ApiError::validation(
-            "groupBy",
-            "group by one or two dimensions",
-        ));
-    }
-    if dims.len() == 2 && dims[0] == dims[1] {
-        return Err(ApiError::validation(
-            "groupBy",
-            "the two dimensions must differ",
-        ));
-    }
-    Ok(())
-}
-
-/// Turns grouped counts into the answer's cells: zero counts dropped, missing keys shown as
-/// [`UNKNOWN`], cells sorted by keys, and, unless `exact`, the evaluator's primary and secondary
-/// suppression with threshold `k`.
-pub(crate) fn cells(
-    rows: Vec<(Option<String>, Option<String>, i64)>,
-    dims: usize,
-    exact: bool,
-    k: u64,
-) -> Vec<StatCell> {
-    let mut cells: Vec<raccordo_policies::StatCell> = rows
-        .into_iter()
-        .filter(|r| r.2 > 0)
-        .map(|(a, b, n)| {
-            let mut keys = vec![a.unwrap_or_else(|| UNKNOWN.to_string())];
-            if dims == 2 {
-                keys.push(b.unwrap_or_else(|| UNKNOWN.to_string()));
-            }
-            raccordo_policies::StatCell {
-                keys,
-                count: n as u64,
-                suppressed: false,
-            }
-        })
-        .collect();
-    cells.sort_by(|x, y| x.keys.cmp(&y.keys));
-    if !exact {
-        suppress(&mut cells, dims, k);
-    }
-    cells
-        .into_iter()
-        .map(|c| StatCell {
-            keys: c.keys,
-            count: (!c.suppressed).then(|| i32::try_from(c.count).unwrap_or(i32::MAX)),
-            suppressed: c.suppressed,
-        })
-        .collect()
-}
-
-/// A published release cell as the contract's `StatCell`.
-pub(crate) fn release_cell(c: crate::releases::ReleaseCell) -> StatCell {
-    StatCell {
-        keys: c.keys,
-        count: c.count.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
-        suppressed: c.count.is_none(),
-    }
-}
+pub use crate::domain::statistics::indicators::Indicator;
 
 /// `caseStatistics`: exact over the viewer's rows, or from a release.
 pub async fn cases(
@@ -204,7 +33,7 @@ pub async fn cases(
     scope: Option<StatisticsScope>,
     as_of: Option<Date>,
 ) -> ApiResult<Vec<StatCell>> {
-    let grant = grant(ctx, scope).await?;
+    let grant = grant(&ctx.state().db, &ctx.state().policy, ctx.request(), scope).await?;
     check_dimensions(&dims)?;
     if !grant.exact {
         return network::case_cells(ctx, &dims, filter, as_of).await;
@@ -227,7 +56,7 @@ pub async fn referrals(
     scope: Option<StatisticsScope>,
     as_of: Option<Date>,
 ) -> ApiResult<Vec<StatCell>> {
-    let grant = grant(ctx, scope).await?;
+    let grant = grant(&ctx.state().db, &ctx.state().policy, ctx.request(), scope).await?;
     check_dimensions(&dims)?;
     if !grant.exact {
         return network::referral_cells(ctx, &dims, filter, as_of).await;
@@ -253,7 +82,7 @@ pub async fn queue(
     scope: Option<StatisticsScope>,
     period: Option<String>,
 ) -> ApiResult<Vec<StatCell>> {
-    let grant = grant(ctx, scope).await?;
+    let grant = grant(&ctx.state().db, &ctx.state().policy, ctx.request(), scope).await?;
     if !grant.exact {
         return network::queue_cells(ctx, province, period).await;
     }
@@ -281,25 +110,13 @@ pub async fn queue(
     .await
 }
 
-/// Network access at all: the policy's `NETWORK` grant (refused to `PLATFORM_ADMIN` and to
-/// anonymous callers).
-fn require_network(ctx: &Context<'_>) -> ApiResult<()> {
-    ctx.state()
-        .policy
-        .statistics(ctx.request().viewer().as_ref(), Some(StatsScope::Network))
-        .map(|_| ())
-        .map_err(|_| {
-            ApiError::Forbidden("the protocol gives network statistics to partners only".into())
-        })
-}
-
 /// `statisticsRelease(period, province)`.
 pub async fn release(
     ctx: &Context<'_>,
     period: &str,
     province: Option<&str>,
 ) -> ApiResult<StatisticsRelease> {
-    require_network(ctx)?;
+    require_network(&ctx.state().policy, ctx.request())?;
     let period = crate::releases::ReleasePeriod::parse("period", period)?;
     let population = crate::releases::Population::parse("province", province)?;
     network::release(ctx, "period", &period, &population)
@@ -309,7 +126,7 @@ pub async fn release(
 
 /// `statisticsReleases`.
 pub async fn releases(ctx: &Context<'_>) -> ApiResult<Vec<StatisticsRelease>> {
-    require_network(ctx)?;
+    require_network(&ctx.state().policy, ctx.request())?;
     Ok(crate::releases::published(&ctx.state().db)
         .await?
         .into_iter()

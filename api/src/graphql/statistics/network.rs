@@ -5,15 +5,15 @@
 use async_graphql::Context;
 use raccordo_policies::release::{ReleaseSpec, ReleaseSubject};
 
-use super::{release_cell, ContextExt};
 use crate::{
-    error::{ApiError, ApiResult},
-    graphql::{
+    domain::{
         enums::{CaseDimension, ReferralDimension},
-        query::{CaseFilter, ReferralFilter, OPEN_REFERRAL_STATUSES},
+        filters::{CaseFilter, ReferralFilter, OPEN_REFERRAL_STATUSES},
         scalars::Date,
-        types::misc::StatCell,
+        statistics::StatCell,
     },
+    error::{ApiError, ApiResult},
+    graphql::{types::release::release_cell, ContextExt},
     releases::{self, Population, Release, ReleasePeriod},
 };
 

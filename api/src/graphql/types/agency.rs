@@ -2,9 +2,9 @@
 
 use async_graphql::{Context, Object, ID};
 use raccordo_entities::agency;
-use raccordo_policies::FieldClass;
 
 use crate::{
+    domain::reads,
     error::{ApiError, ApiResult},
     graphql::{enums::AgencyKind, ContextExt},
 };
@@ -16,20 +16,7 @@ pub struct Agency(pub agency::Model);
 impl Agency {
     /// Asks the evaluator whether the viewer may read `field` of this agency.
     fn may_read(&self, ctx: &Context<'_>, field: &str) -> bool {
-        let state = ctx.state();
-        let request = ctx.request();
-        let viewer = request.viewer();
-        let is_owner =
-            request.principal.as_ref().and_then(|p| p.agency_id()) == Some(self.0.id.as_str());
-        match state.policy.class_of("Agency", field) {
-            Some(FieldClass::Network(class)) => {
-                state
-                    .policy
-                    .may_read_network(viewer.as_ref(), class, is_owner)
-            }
-            Some(FieldClass::Open) => true,
-            _ => false,
-        }
+        reads::agency_field_readable(&ctx.state().policy, ctx.request(), &self.0.id, field)
     }
 }
 
@@ -50,7 +37,9 @@ impl Agency {
             .kind
             .parse::<raccordo_policies::AgencyKind>()
             .map(Into::into)
-            .map_err(|_| ApiError::Internal(format!("agency {} has an unknown kind", self.0.id)))
+            .map_err(|_| {
+                ApiError::Internal(format!("agency {} has an unknown kind", self.0.id).into())
+            })
     }
     /// Province (two-letter sigla, e.g. "BG").
     async fn province(&self, ctx: &Context<'_>) -> Option<&str> {

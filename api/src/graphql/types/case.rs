@@ -6,25 +6,39 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use raccordo_entities::{activity, case, case_note, case_phase_change};
 use raccordo_policies::{FieldClass, NotesScope};
 
-use super::{agency::Agency, load_agency, network::internal, network::Project, network::Shelter};
+use super::{agency::Agency, load_agency, network::Project, network::Shelter};
 use crate::{
-    access::CaseAccessInfo,
-    error::{ApiError, ApiResult},
+    access::{find_case, CaseAccessInfo},
+    domain::{permissions::case_permissions, reads},
+    error::{internal, ApiError, ApiResult},
     graphql::{
         enums::{
             AgeGroup, CaseOutcome, CasePhase, DataClass, EmersionChannel, Exploitation, Gender,
             PermitType, Relationship,
         },
-        mutation::guards::case_permissions,
         scalars::{Date, DateTime},
         ContextExt,
     },
 };
 
+/// A case by id as the viewer sees it; `None` when it does not exist for them.
+pub(crate) async fn load_case_for_viewer(
+    ctx: &Context<'_>,
+    id: &str,
+) -> ApiResult<Option<CaseNode>> {
+    let state = ctx.state();
+    let request = ctx.request();
+    let principal = request.require()?;
+    let found = find_case(&state.db, &state.policy, principal, id, request.now).await?;
+    Ok(found.map(|(row, access)| CaseNode { row, access }))
+}
+
 /// A case as one viewer may see it.
 #[derive(Clone)]
 pub struct CaseNode {
+    /// The case as stored.
     pub row: case::Model,
+    /// What the viewer may see and do with it.
     pub access: CaseAccessInfo,
 }
 
@@ -346,13 +360,7 @@ impl CaseNode {
         let visible = rows
             .unwrap_or_default()
             .into_iter()
-            .filter(|n| match scope {
-                NotesScope::All => true,
-                NotesScope::OwnAndSharedWithJoint => {
-                    n.shared_with_joint_partners || Some(&n.author_agency_id) == own_agency.as_ref()
-                }
-                NotesScope::None => false,
-            })
+            .filter(|n| reads::note_visible(scope, n, own_agency.as_deref()))
             .map(CaseNote)
             .collect();
         Ok(Some(visible))

@@ -1,9 +1,10 @@
 //! Small types: the viewer, access-log entries, statistics cells.
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object};
 use raccordo_entities::access_log;
 
 use super::{agency::Agency, load_agency};
+pub use crate::domain::statistics::StatCell;
 use crate::{
     access::Principal,
     error::{ApiError, ApiResult},
@@ -91,15 +92,4 @@ impl AccessLogEntry {
 
 fn split(text: &str) -> impl Iterator<Item = &str> {
     text.split(',').filter(|s| !s.is_empty())
-}
-
-/// One cell of a statistics answer.
-#[derive(SimpleObject, Clone)]
-pub struct StatCell {
-    /// The cell's keys, one per grouping dimension, in the order asked.
-    pub keys: Vec<String>,
-    /// The count; null when suppressed.
-    pub count: Option<i32>,
-    /// Whether the count is hidden to protect small numbers.
-    pub suppressed: bool,
 }

@@ -22,8 +22,8 @@ pub(crate) async fn load_agency(ctx: &Context<'_>, id: &str) -> ApiResult<Agency
         .agency
         .load_one(id.to_string())
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .ok_or_else(|| ApiError::Internal(format!("dangling agency reference {id}")))?;
+        .map_err(|e| ApiError::Internal(e.to_string().into()))?
+        .ok_or_else(|| ApiError::Internal(format!("dangling agency reference {id}").into()))?;
     Ok(Agency(row))
 }
 
@@ -33,7 +33,7 @@ pub(crate) async fn load_agencies(ctx: &Context<'_>, ids: Vec<String>) -> ApiRes
     let map = loader
         .load_many(ids.clone())
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::Internal(e.to_string().into()))?;
     Ok(ids
         .iter()
         .filter_map(|id| map.get(id).cloned().map(Agency))

@@ -6,7 +6,7 @@ use raccordo_entities::{collaboration, network, project, protocol, shelter};
 
 use super::{agency::Agency, load_agencies, load_agency};
 use crate::{
-    error::{ApiError, ApiResult},
+    error::{internal, ApiResult},
     graphql::{scalars::Date, ContextExt},
 };
 
@@ -195,8 +195,4 @@ impl Shelter {
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
     }
-}
-
-pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
 }

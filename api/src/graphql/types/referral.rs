@@ -6,13 +6,16 @@ use raccordo_entities::{referral, referral_correction};
 use raccordo_policies::{FieldClass, ReferralClassSet};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{agency::Agency, case::CaseNode, load_agency, network::internal};
+use super::{
+    agency::Agency,
+    case::{load_case_for_viewer, CaseNode},
+    load_agency,
+};
 use crate::{
-    error::{ApiError, ApiResult},
+    domain::permissions::referral_permissions,
+    error::{internal, ApiError, ApiResult},
     graphql::{
         enums::{Gender, ReferralOutcome, ReferralStatus},
-        mutation::guards::referral_permissions,
-        query::load_case_for_viewer,
         scalars::{Date, DateTime},
         ContextExt,
     },
@@ -21,7 +24,9 @@ use crate::{
 /// A referral as one viewer may see it.
 #[derive(Clone)]
 pub struct ReferralNode {
+    /// The referral as stored.
     pub row: referral::Model,
+    /// The classes of its fields the viewer reads.
     pub classes: ReferralClassSet,
     /// Interviews held, when the caller already counted them (lists load them in one batch).
     pub interviews: Option<i32>,

@@ -4,12 +4,18 @@ use async_graphql::{Object, SimpleObject, ID};
 
 use super::misc::StatCell;
 use crate::{
-    graphql::{
-        scalars::{Date, DateTime},
-        statistics::release_cell,
-    },
-    releases::Release,
+    graphql::scalars::{Date, DateTime},
+    releases::{Release, ReleaseCell},
 };
+
+/// A published release cell as the contract's `StatCell`.
+pub(crate) fn release_cell(c: ReleaseCell) -> StatCell {
+    StatCell {
+        keys: c.keys,
+        count: c.count.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        suppressed: c.count.is_none(),
+    }
+}
 
 /// A stored release, as the GraphQL type `StatisticsRelease`.
 pub struct StatisticsRelease(pub Release);

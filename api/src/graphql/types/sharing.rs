@@ -5,9 +5,9 @@ use async_graphql::{Context, Object, ID};
 use chrono::{DateTime as ChronoDateTime, Utc};
 use raccordo_entities::{consent, share, transfer};
 
-use super::{agency::Agency, load_agency, network::internal};
+use super::{agency::Agency, load_agency};
 use crate::{
-    error::ApiResult,
+    error::{internal, ApiResult},
     graphql::{
         enums::{SharePurpose, TransferStatus},
         scalars::Date,
@@ -59,6 +59,7 @@ impl Consent {
 
 /// A share of a case with another agency for a purpose.
 pub struct Share {
+    /// The share as stored.
     pub row: share::Model,
     /// Computed by the same rule that decides relationships, at the request's clock.
     pub active: bool,

@@ -19,14 +19,14 @@ use raccordo_policies::NetworkClass;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 
-use super::{
+use crate::graphql::{
     enums::AgencyKind,
-    query::require_network,
     scalars::Date,
     types::{agency::Agency, network::Collaboration},
     ContextExt,
 };
 use crate::{
+    domain::reads,
     error::{ApiError, ApiResult},
     validate,
 };
@@ -182,7 +182,7 @@ impl NetworkQuery {
         ctx: &Context<'_>,
         filter: Option<NetworkGraphFilter>,
     ) -> ApiResult<NetworkGraph> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         let data = graph(&ctx.state().db, filter.unwrap_or_default()).await?;
         Ok(NetworkGraph {
             nodes: data
@@ -204,7 +204,7 @@ impl NetworkQuery {
         ctx: &Context<'_>,
         filter: Option<NetworkGraphFilter>,
     ) -> ApiResult<Json<Value>> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         let data = graph(&ctx.state().db, filter.unwrap_or_default()).await?;
         Ok(Json(geo_json(&data)?))
     }
@@ -219,7 +219,7 @@ impl NetworkQuery {
         to: ID,
         kinds: Option<Vec<String>>,
     ) -> ApiResult<Option<CollaborationPath>> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         let kinds = collaboration_kinds("kinds", kinds)?;
         let db = &ctx.state().db;
         let (agencies, collaborations) = futures::try_join!(
@@ -288,7 +288,7 @@ async fn enabled_agencies(db: &DatabaseConnection) -> Result<Vec<agency::Model>,
 fn agency_kind(row: &agency::Model) -> ApiResult<raccordo_policies::AgencyKind> {
     row.kind
         .parse::<raccordo_policies::AgencyKind>()
-        .map_err(|_| ApiError::Internal(format!("agency {} has an unknown kind", row.id)))
+        .map_err(|_| ApiError::Internal(format!("agency {} has an unknown kind", row.id).into()))
 }
 
 /// The index of an enabled agency named by a path's end, or a validation error on `field`.

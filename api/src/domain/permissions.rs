@@ -5,8 +5,11 @@
 use raccordo_entities::{case, referral};
 use raccordo_policies::{CaseAction, Policy, ReferralRelation, RelationshipSet, Viewer};
 
-use super::{case_input::PATCH_FIELDS, referrals::is_final};
-use crate::graphql::enums::{CasePhase, ReferralStatus};
+use super::{
+    case_input::PATCH_FIELDS,
+    enums::{CasePhase, ReferralStatus},
+    referrals::is_final,
+};
 
 /// The mutations on a case whose guard asks `may` about `action` (queries such as the access
 /// log are not listed: `actions` names mutations).
@@ -25,11 +28,11 @@ fn mutations_of(action: CaseAction) -> &'static [&'static str] {
 }
 
 /// The case field the pathway's activities are changed through (`addActivity`, `endActivity`).
-pub(crate) const ACTIVITIES: CaseAction = CaseAction::UpdateField("activities");
+pub const ACTIVITIES: CaseAction = CaseAction::UpdateField("activities");
 
 /// The mutations `viewer` may call on `row` and the `CasePatch` fields it may set, given its
 /// relationships. A closed case is reopened, not closed again, and its phase is not patched.
-pub(crate) fn case_permissions(
+pub fn case_permissions(
     policy: &Policy,
     viewer: &Viewer,
     rels: RelationshipSet,
@@ -73,7 +76,7 @@ const CONCLUSION_FIELDS: [&str; 4] = ["concludedOn", "outcome", "programmeAdhesi
 /// The mutations `viewer` may call on referral `row` and the fields they set, given its relation
 /// to it: the same `may_work_referral`, `may_withdraw_referral` and `may_correct_referral`
 /// questions the mutations ask, and the same states they accept.
-pub(crate) fn referral_permissions(
+pub fn referral_permissions(
     policy: &Policy,
     viewer: &Viewer,
     relation: ReferralRelation,

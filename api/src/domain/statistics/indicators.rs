@@ -31,11 +31,11 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{Context, SimpleObject, ID};
+use async_graphql::SimpleObject;
 use raccordo_entities::{
     activity, case, project, project_ente, project_indicator, referral, referral_interview,
 };
-use raccordo_policies::StatsScope;
+use raccordo_policies::{Policy, StatsScope};
 use sea_orm::{
     sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -46,9 +46,9 @@ use super::{
     sql::count_of,
 };
 use crate::{
-    access::Principal,
+    access::{Principal, RequestContext},
+    domain::scalars::Date,
     error::{ApiError, ApiResult},
-    graphql::{scalars::Date, ContextExt},
     validate,
 };
 
@@ -366,31 +366,29 @@ enum IndicatorRows {
 
 /// `indicators(projectId, from, to)`: exact, over the whole project for its coordinating agency
 /// and over its own rows for one of its enti; refused to everyone else.
-pub async fn indicators(
-    ctx: &Context<'_>,
-    project_id: ID,
-    from: Date,
-    to: Date,
+pub async fn indicators<C: ConnectionTrait>(
+    db: &C,
+    policy: &Policy,
+    request: &RequestContext,
+    project_id: &str,
+    (from, to): (Date, Date),
 ) -> ApiResult<Vec<Indicator>> {
-    let state = ctx.state();
-    let request = ctx.request();
     let viewer = request.viewer();
     let forbidden = || {
         ApiError::Forbidden(
             "a project's indicators are exact for its coordinating agency and, over their own rows, for its enti; network counts come from statistics releases".into(),
         )
     };
-    state
-        .policy
+    policy
         .statistics(viewer.as_ref(), Some(StatsScope::Mine))
         .map_err(|_| forbidden())?;
     validate::not_before("to", to.0, from.0, "from")?;
     let project = project::Entity::find_by_id(project_id.to_string())
-        .one(&state.db)
+        .one(db)
         .await?
         .ok_or_else(|| ApiError::validation("projectId", "no project has this id"))?;
     let principal = request.require()?;
-    let ente = match indicator_rows(&state.db, &project, principal)
+    let ente = match indicator_rows(db, &project, principal)
         .await?
         .ok_or_else(forbidden)?
     {
@@ -399,7 +397,7 @@ pub async fn indicators(
     };
     let mut rows = project_indicator::Entity::find()
         .filter(project_indicator::Column::ProjectId.eq(project.id.as_str()))
-        .all(&state.db)
+        .all(db)
         .await?;
     rows.sort_by(|a, b| {
         let rank = |k: &str| measure_of(k).map_or(usize::MAX, |(i, _)| i);
@@ -412,7 +410,7 @@ pub async fn indicators(
         from: from.0,
         to: to.0,
     };
-    let values = achieved(&state.db, &project.id, ente.as_deref(), period, &keys).await?;
+    let values = achieved(db, &project.id, ente.as_deref(), period, &keys).await?;
     Ok(rows
         .iter()
         .map(|r| {

@@ -3,13 +3,13 @@
 
 use async_graphql::{Context, Object, SimpleObject, ID};
 use raccordo_entities::{case, consent, referral, share, transfer};
-use raccordo_policies::{CaseAction, Relationship, RelationshipSet};
+use raccordo_policies::CaseAction;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
-use super::{
+use crate::graphql::{
     pagination::{
         decode_cursor, encode_cursor, page_size, PageInfo, ReferralConnection, ReferralEdge,
     },
@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     access::{self, active_consent, active_share, pending_transfer, Principal, RequestContext},
+    domain::reads,
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -59,13 +60,18 @@ async fn owned_case(ctx: &Context<'_>, case_id: &str, action: CaseAction) -> Api
     let state = ctx.state();
     let request = ctx.request();
     let principal = request.require()?;
-    let (_, access) =
-        access::require_case(&state.db, &state.policy, principal, case_id, request.now).await?;
-    if !state.policy.may(&principal.viewer(), access.rels, action) {
-        return Err(ApiError::Forbidden(
-            "only the agency that holds the case sees its consents and shares".into(),
-        ));
-    }
+    reads::case_for(
+        &state.db,
+        &state.policy,
+        principal,
+        request.now,
+        case_id,
+        (
+            action,
+            "only the agency that holds the case sees its consents and shares",
+        ),
+    )
+    .await?;
     Ok(())
 }
 
@@ -383,17 +389,7 @@ impl SharingQuery {
     ) -> ApiResult<Vec<Share>> {
         let state = ctx.state();
         let request = ctx.request();
-        let (principal, agency) = request.require_agency()?;
-        let owner = RelationshipSet::empty().with(Relationship::Owner);
-        if !state.policy.may(
-            &principal.viewer(),
-            owner,
-            CaseAction::ReviewEmergencyShares,
-        ) {
-            return Err(ApiError::Forbidden(
-                "only coordinators review emergency shares".into(),
-            ));
-        }
+        let agency = reads::emergency_reviewer(&state.policy, request)?;
         let owned = sea_orm::sea_query::Query::select()
             .column(case::Column::Id)
             .from(case::Entity)

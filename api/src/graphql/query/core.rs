@@ -1,19 +1,16 @@
-//! Read operations. Row decisions are pushed into SQL through `access`; field decisions are made
-//! by the types. Anonymous callers may use `directory` and nothing else.
+//! Reads of cases, referrals, statistics and the registry.
 
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, Object, ID};
 use raccordo_entities::{
-    access_log, agency, case, case_exploitation, collaboration, network, project, protocol,
-    referral, shelter,
+    access_log, agency, case, collaboration, network, project, protocol, referral, shelter,
 };
-use raccordo_policies::{CaseAction, FieldClass, NetworkClass, RelationshipSet};
+use raccordo_policies::{CaseAction, NetworkClass};
 use sea_orm::{
-    sea_query::{Expr, Query},
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{
-    enums::{AgencyKind, CasePhase, Exploitation, Gender, ReferralStatus},
+use crate::graphql::{
+    enums::AgencyKind,
     pagination::{
         decode_cursor, encode_cursor, page_size, CaseConnection, CaseEdge, PageInfo,
         ReferralConnection, ReferralEdge,
@@ -22,7 +19,7 @@ use super::{
     statistics,
     types::{
         agency::Agency,
-        case::CaseNode,
+        case::{load_case_for_viewer, CaseNode},
         misc::{AccessLogEntry, StatCell, Viewer},
         network::{Collaboration, Network, Project, Protocol, Shelter},
         referral::ReferralNode,
@@ -30,287 +27,18 @@ use super::{
     ContextExt,
 };
 use crate::{
-    access::{self, visible_cases_condition, Principal},
+    access,
+    domain::{
+        filters::{case_filter_condition, referral_filter_condition, CaseFilter, ReferralFilter},
+        reads,
+    },
     error::{ApiError, ApiResult},
     validate,
 };
 
-/// Filters on cases. A filter on a field matches only cases where the viewer may read that field.
-#[derive(InputObject, Default, Clone)]
-pub struct CaseFilter {
-    /// Cases of this project.
-    pub project: Option<ID>,
-    /// Cases in this phase.
-    pub phase: Option<CasePhase>,
-    /// Cases held by this agency.
-    pub owner: Option<ID>,
-    /// Cases of people of this nationality (ISO 3166-1 alpha-2).
-    pub nationality: Option<String>,
-    /// Cases of people of this gender.
-    pub gender: Option<Gender>,
-    /// Cases with this type of exploitation.
-    pub exploitation: Option<Exploitation>,
-    /// Cases that came to light in this province (sigla).
-    pub province: Option<String>,
-    /// Cases opened on or after this date.
-    pub opened_from: Option<Date>,
-    /// Cases opened on or before this date.
-    pub opened_to: Option<Date>,
-    /// Cases whose current permit expires before this date (a questura's "permits expiring"
-    /// list). LEGAL: only cases where the viewer may read LEGAL match.
-    pub permit_expires_before: Option<Date>,
-    /// Cases to which the viewer's agency has this relationship (e.g. a CAV's `JOINT` cases).
-    pub relationship: Option<super::enums::Relationship>,
-}
-
-/// Filters on referrals.
-#[derive(InputObject, Default, Clone)]
-pub struct ReferralFilter {
-    /// Referrals of this project.
-    pub project: Option<ID>,
-    /// Referrals in this status.
-    pub status: Option<ReferralStatus>,
-    /// Referrals sent to this ente.
-    pub target: Option<ID>,
-    /// Referrals sent by this agency.
-    pub requested_by: Option<ID>,
-    /// Referrals in this province.
-    pub province: Option<String>,
-    /// Received on or after this date.
-    pub received_from: Option<Date>,
-    /// Received on or before this date.
-    pub received_to: Option<Date>,
-    /// Only referrals still open (received, scheduled or in progress): the queue (coda).
-    pub open: Option<bool>,
-}
-
-/// Statuses of a referral still waiting for the ente's work: the queue (coda).
-pub const OPEN_REFERRAL_STATUSES: [&str; 3] = ["RECEIVED", "SCHEDULED", "IN_PROGRESS"];
-
-/// The root of every read.
-#[derive(async_graphql::MergedObject, Default)]
-#[graphql(name = "Query")]
-pub struct QueryRoot(
-    CoreQuery,
-    super::sharing_query::SharingQuery,
-    super::network_query::NetworkQuery,
-    super::federation::EntityQuery,
-    super::places::PlacesQuery,
-);
-
 /// Reads of cases, referrals, statistics and the network.
 #[derive(Default)]
 pub struct CoreQuery;
-
-/// A case by id as the viewer sees it; `None` when it does not exist for them.
-pub(crate) async fn load_case_for_viewer(
-    ctx: &Context<'_>,
-    id: &str,
-) -> ApiResult<Option<CaseNode>> {
-    let state = ctx.state();
-    let request = ctx.request();
-    let principal = request.require()?;
-    let found = access::find_case(&state.db, &state.policy, principal, id, request.now).await?;
-    Ok(found.map(|(row, access)| CaseNode { row, access }))
-}
-
-/// Adds `cond` on a case field, restricted to the cases where the viewer may read the field.
-fn field_filter(
-    ctx: &Context<'_>,
-    principal: &Principal,
-    field: &str,
-    cond: Condition,
-) -> Condition {
-    let state = ctx.state();
-    let Some(agency) = principal.agency_id() else {
-        return Condition::all().add(Expr::val(1).eq(0));
-    };
-    let class = match state.policy.class_of("Case", field) {
-        Some(FieldClass::Case(c)) => c,
-        _ => return Condition::all().add(Expr::val(1).eq(0)),
-    };
-    let rels = access::granting_relationships(&state.policy, &principal.viewer(), class);
-    Condition::all().add(cond).add(visible_cases_condition(
-        &state.policy,
-        agency,
-        rels,
-        ctx.request().now,
-    ))
-}
-
-/// The SQL condition for a case filter.
-pub(crate) fn case_filter_condition(
-    ctx: &Context<'_>,
-    principal: &Principal,
-    filter: &CaseFilter,
-) -> ApiResult<Condition> {
-    let mut cond = Condition::all();
-    if let Some(p) = &filter.project {
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "project",
-            Condition::all().add(case::Column::ProjectId.eq(p.as_str())),
-        ));
-    }
-    if let Some(phase) = filter.phase {
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "phase",
-            Condition::all().add(case::Column::Phase.eq(phase.as_str())),
-        ));
-    }
-    if let Some(owner) = &filter.owner {
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "owner",
-            Condition::all().add(case::Column::OwnerId.eq(owner.as_str())),
-        ));
-    }
-    if let Some(n) = &filter.nationality {
-        let n = validate::nationality("filter.nationality", n)?;
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "nationality",
-            Condition::all().add(case::Column::Nationality.eq(n)),
-        ));
-    }
-    if let Some(g) = filter.gender {
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "gender",
-            Condition::all().add(case::Column::Gender.eq(g.as_str())),
-        ));
-    }
-    if let Some(e) = filter.exploitation {
-        let sub = Query::select()
-            .column(case_exploitation::Column::CaseId)
-            .from(case_exploitation::Entity)
-            .and_where(case_exploitation::Column::Exploitation.eq(e.as_str()))
-            .to_owned();
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "exploitation",
-            Condition::all().add(case::Column::Id.in_subquery(sub)),
-        ));
-    }
-    if let Some(p) = &filter.province {
-        let p = validate::province("filter.province", p)?;
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "emersionProvince",
-            Condition::all().add(case::Column::EmersionProvince.eq(p)),
-        ));
-    }
-    if let Some(d) = filter.opened_from {
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "openedOn",
-            Condition::all().add(case::Column::OpenedOn.gte(d.0)),
-        ));
-    }
-    if let Some(d) = filter.opened_to {
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "openedOn",
-            Condition::all().add(case::Column::OpenedOn.lte(d.0)),
-        ));
-    }
-    if let Some(d) = filter.permit_expires_before {
-        cond = cond.add(field_filter(
-            ctx,
-            principal,
-            "permitExpiresOn",
-            Condition::all().add(case::Column::PermitExpiresOn.lt(d.0)),
-        ));
-    }
-    if let (Some(from), Some(to)) = (filter.opened_from, filter.opened_to) {
-        if to < from {
-            return Err(ApiError::validation(
-                "filter.openedTo",
-                "openedTo is before openedFrom",
-            ));
-        }
-    }
-    if let Some(rel) = filter.relationship {
-        let state = ctx.state();
-        let agency = principal.agency_id().unwrap_or_default();
-        let only = RelationshipSet::empty().with(rel.into());
-        cond = cond.add(visible_cases_condition(
-            &state.policy,
-            agency,
-            only,
-            ctx.request().now,
-        ));
-    }
-    Ok(cond)
-}
-
-/// The SQL condition for a referral filter (every filterable field is in the class every viewer
-/// of a referral reads, so no filter can reveal a hidden value).
-pub(crate) fn referral_filter_condition(filter: &ReferralFilter) -> ApiResult<Condition> {
-    let mut cond = Condition::all();
-    if let Some(p) = &filter.project {
-        cond = cond.add(referral::Column::ProjectId.eq(p.as_str()));
-    }
-    if let Some(s) = filter.status {
-        cond = cond.add(referral::Column::Status.eq(s.as_str()));
-    }
-    if let Some(t) = &filter.target {
-        cond = cond.add(referral::Column::TargetId.eq(t.as_str()));
-    }
-    if let Some(r) = &filter.requested_by {
-        cond = cond.add(referral::Column::RequestedById.eq(r.as_str()));
-    }
-    if let Some(p) = &filter.province {
-        cond = cond.add(referral::Column::Province.eq(validate::province("filter.province", p)?));
-    }
-    if let Some(d) = filter.received_from {
-        cond = cond.add(referral::Column::ReceivedOn.gte(d.0));
-    }
-    if let Some(d) = filter.received_to {
-        cond = cond.add(referral::Column::ReceivedOn.lte(d.0));
-    }
-    match filter.open {
-        Some(true) => cond = cond.add(referral::Column::Status.is_in(OPEN_REFERRAL_STATUSES)),
-        Some(false) => cond = cond.add(referral::Column::Status.is_not_in(OPEN_REFERRAL_STATUSES)),
-        None => {}
-    }
-    if let (Some(from), Some(to)) = (filter.received_from, filter.received_to) {
-        if to < from {
-            return Err(ApiError::validation(
-                "filter.receivedTo",
-                "receivedTo is before receivedFrom",
-            ));
-        }
-    }
-    Ok(cond)
-}
-
-/// Requires a partner allowed to read network data of `class`.
-pub(crate) fn require_network(ctx: &Context<'_>, class: NetworkClass) -> ApiResult<()> {
-    let request = ctx.request();
-    request.require()?;
-    if ctx
-        .state()
-        .policy
-        .may_read_network(request.viewer().as_ref(), class, false)
-    {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "the protocol does not let you read network data".into(),
-        ))
-    }
-}
 
 #[Object]
 impl CoreQuery {
@@ -372,7 +100,12 @@ impl CoreQuery {
         let mut cond =
             Condition::all().add(access::visible_cases(&state.policy, principal, request.now));
         if let Some(f) = &filter {
-            cond = cond.add(case_filter_condition(ctx, principal, f)?);
+            cond = cond.add(case_filter_condition(
+                &ctx.state().policy,
+                principal,
+                ctx.request().now,
+                f,
+            )?);
         }
         let total = case::Entity::find()
             .filter(cond.clone())
@@ -394,7 +127,7 @@ impl CoreQuery {
         ctx.loaders()
             .prime_cases(node, &visible)
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::Internal(e.to_string().into()))?;
         let edges: Vec<CaseEdge> = decided
             .into_iter()
             .map(|(row, access)| CaseEdge {
@@ -491,17 +224,18 @@ impl CoreQuery {
         let state = ctx.state();
         let request = ctx.request();
         let principal = request.require()?;
-        let (_, access) =
-            access::require_case(&state.db, &state.policy, principal, &case_id, request.now)
-                .await?;
-        if !state
-            .policy
-            .may(&principal.viewer(), access.rels, CaseAction::ReadAccessLog)
-        {
-            return Err(ApiError::Forbidden(
-                "only a coordinator of the owning agency can read a case's access log".into(),
-            ));
-        }
+        reads::case_for(
+            &state.db,
+            &state.policy,
+            principal,
+            request.now,
+            &case_id,
+            (
+                CaseAction::ReadAccessLog,
+                "only a coordinator of the owning agency can read a case's access log",
+            ),
+        )
+        .await?;
         let rows = access_log::Entity::find()
             .filter(access_log::Column::CaseId.eq(case_id.as_str()))
             .order_by_asc(access_log::Column::Seq)
@@ -514,9 +248,9 @@ impl CoreQuery {
     async fn case_statistics(
         &self,
         ctx: &Context<'_>,
-        group_by: Vec<super::enums::CaseDimension>,
+        group_by: Vec<crate::graphql::enums::CaseDimension>,
         filter: Option<CaseFilter>,
-        scope: Option<super::enums::StatisticsScope>,
+        scope: Option<crate::graphql::enums::StatisticsScope>,
         #[graphql(
             desc = "Count as of the end of this day, from the case history: only cases opened by then; PHASE is the phase held then (CLOSED when closed by then) and OUTCOME only for cases closed by then. Other dimensions are not historised and count with their current value."
         )]
@@ -529,9 +263,9 @@ impl CoreQuery {
     async fn referral_statistics(
         &self,
         ctx: &Context<'_>,
-        group_by: Vec<super::enums::ReferralDimension>,
+        group_by: Vec<crate::graphql::enums::ReferralDimension>,
         filter: Option<ReferralFilter>,
-        scope: Option<super::enums::StatisticsScope>,
+        scope: Option<crate::graphql::enums::StatisticsScope>,
         #[graphql(
             desc = "Count as of the end of this day: only referrals received by then. Statuses are not historised, only dates: a referral concluded after this day counts as open (IN_PROGRESS when interviewed by then, else RECEIVED) with no outcome yet; the others count with their current status."
         )]
@@ -549,13 +283,20 @@ impl CoreQuery {
         #[graphql(desc = "First day of the period.")] from: Date,
         #[graphql(desc = "Last day of the period (not before `from`).")] to: Date,
     ) -> ApiResult<Vec<statistics::Indicator>> {
-        statistics::indicators::indicators(ctx, project_id, from, to).await
+        crate::domain::statistics::indicators::indicators(
+            &ctx.state().db,
+            &ctx.state().policy,
+            ctx.request(),
+            &project_id,
+            (from, to),
+        )
+        .await
     }
 
     /// Protected shelters counted per province (partners only): the addresses stay with their
     /// owners, and small counts are suppressed as for statistics.
     async fn shelter_counts(&self, ctx: &Context<'_>) -> ApiResult<Vec<StatCell>> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         let state = ctx.state();
         let rows: Vec<(Option<String>, i64)> = shelter::Entity::find()
             .select_only()
@@ -576,17 +317,7 @@ impl CoreQuery {
 
     /// The viewer's agency's own shelters, with their addresses.
     async fn my_shelters(&self, ctx: &Context<'_>) -> ApiResult<Vec<Shelter>> {
-        let request = ctx.request();
-        let (principal, agency) = request.require_agency()?;
-        if !ctx.state().policy.may_read_network(
-            Some(&principal.viewer()),
-            NetworkClass::OwnerOnly,
-            true,
-        ) {
-            return Err(ApiError::Forbidden(
-                "the protocol does not let your role read shelters".into(),
-            ));
-        }
+        let agency = reads::own_shelters(&ctx.state().policy, ctx.request())?;
         let rows = shelter::Entity::find()
             .filter(shelter::Column::OwnerId.eq(agency))
             .order_by_asc(shelter::Column::Name)
@@ -602,7 +333,7 @@ impl CoreQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only this province (sigla).")] province: Option<String>,
-        scope: Option<super::enums::StatisticsScope>,
+        scope: Option<crate::graphql::enums::StatisticsScope>,
         #[graphql(
             desc = "Scope NETWORK: the release period (2023, 2023-Q2 or 2023-06); the last closed month when left out."
         )]
@@ -622,7 +353,7 @@ impl CoreQuery {
         #[graphql(desc = "A province (sigla); the whole hub when left out.")] province: Option<
             String,
         >,
-    ) -> ApiResult<super::types::release::StatisticsRelease> {
+    ) -> ApiResult<crate::graphql::types::release::StatisticsRelease> {
         statistics::release(ctx, &period, province.as_deref()).await
     }
 
@@ -630,13 +361,13 @@ impl CoreQuery {
     async fn statistics_releases(
         &self,
         ctx: &Context<'_>,
-    ) -> ApiResult<Vec<super::types::release::StatisticsRelease>> {
+    ) -> ApiResult<Vec<crate::graphql::types::release::StatisticsRelease>> {
         statistics::releases(ctx).await
     }
 
     /// The territorial networks (partners only).
     async fn networks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Network>> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         Ok(network::Entity::find()
             .order_by_asc(network::Column::Name)
             .all(&ctx.state().db)
@@ -648,7 +379,7 @@ impl CoreQuery {
 
     /// The signed protocols (partners only).
     async fn protocols(&self, ctx: &Context<'_>) -> ApiResult<Vec<Protocol>> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         Ok(protocol::Entity::find()
             .order_by_asc(protocol::Column::Title)
             .all(&ctx.state().db)
@@ -660,7 +391,7 @@ impl CoreQuery {
 
     /// Collaborations between agencies (partners only).
     async fn collaborations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Collaboration>> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         Ok(collaboration::Entity::find()
             .order_by_asc(collaboration::Column::Id)
             .all(&ctx.state().db)
@@ -672,7 +403,7 @@ impl CoreQuery {
 
     /// The projects (partners only).
     async fn projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<Project>> {
-        require_network(ctx, NetworkClass::Partner)?;
+        reads::require_network(&ctx.state().policy, ctx.request(), NetworkClass::Partner)?;
         Ok(project::Entity::find()
             .order_by_asc(project::Column::Name)
             .all(&ctx.state().db)

@@ -2,16 +2,17 @@
 //! their validation. Every failure names the input path (`input.nationality`, `patch.phone`).
 
 use async_graphql::{InputObject, MaybeUndefined, ID};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use raccordo_entities::case;
 use sea_orm::ActiveValue::Set;
 
+use super::{
+    enums::{AgeGroup, CasePhase, EmersionChannel, Exploitation, Gender, PermitType},
+    scalars::Date,
+};
 use crate::{
+    access::local_date,
     error::{ApiError, ApiResult},
-    graphql::{
-        enums::{AgeGroup, CasePhase, EmersionChannel, Exploitation, Gender, PermitType},
-        scalars::Date,
-    },
     validate,
 };
 
@@ -344,7 +345,7 @@ pub(super) fn gbv_json(path: &str, items: &[String]) -> ApiResult<String> {
     for i in items {
         validate::text(path, i)?;
     }
-    serde_json::to_string(items).map_err(|e| ApiError::Internal(e.to_string()))
+    serde_json::to_string(items).map_err(|e| ApiError::Internal(e.to_string().into()))
 }
 
 /// Validates a new case and builds its row; every failure names `input.<field>`.
@@ -352,8 +353,9 @@ pub(super) fn new_case_row(
     input: &CaseInput,
     owner: &str,
     id: &str,
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> ApiResult<case::ActiveModel> {
+    let today = local_date(now);
     let code = validate::required("input.code", &input.code)?;
     validate::not_future("input.openedOn", input.opened_on.0, today)?;
     if input.phase == CasePhase::Closed {
@@ -362,7 +364,6 @@ pub(super) fn new_case_row(
             "a case cannot start closed",
         ));
     }
-    let now = Utc::now();
     Ok(case::ActiveModel {
         id: Set(id.to_string()),
         code: Set(code),

@@ -21,15 +21,14 @@ use super::{
     case_counts::coordinated_projects,
     cells,
     sql::{count_of, grouped, scalar, ROW_ID},
-    Grant,
+    Grant, StatCell,
 };
 use crate::{
-    error::ApiResult,
-    graphql::{
+    domain::{
         enums::ReferralDimension,
-        query::{referral_filter_condition, ReferralFilter, OPEN_REFERRAL_STATUSES},
-        types::misc::StatCell,
+        filters::{referral_filter_condition, ReferralFilter, OPEN_REFERRAL_STATUSES},
     },
+    error::ApiResult,
 };
 
 /// Outcomes that identify the person as a victim.

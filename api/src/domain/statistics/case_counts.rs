@@ -27,11 +27,11 @@ use sea_orm::{
 use super::{
     cells,
     sql::{end_of, grouped, ROW_ID},
-    Grant,
+    Grant, StatCell,
 };
 use crate::{
+    domain::{enums::CaseDimension, filters::CaseFilter},
     error::{ApiError, ApiResult},
-    graphql::{enums::CaseDimension, query::CaseFilter, types::misc::StatCell},
     validate,
 };
 
