@@ -2,6 +2,7 @@
 //! in one transaction. Ids are derived from the demo's own keys, so the same seed gives the
 //! same rows every time.
 
+use super::ids::demo_id;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use raccordo_entities::{
     agency, case, case_exploitation, case_phase_change, collaboration, network, network_member,
@@ -23,15 +24,6 @@ pub const CASES_TOML: &str = include_str!("../../demo/cases.toml");
 
 /// Rows per INSERT: well under every backend's limit on bound parameters.
 const CHUNK: usize = 50;
-
-/// A deterministic id for a demo record.
-pub fn demo_id(kind: &str, key: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("raccordo-demo:{kind}:{key}").as_bytes(),
-    )
-    .to_string()
-}
 
 fn at(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN))

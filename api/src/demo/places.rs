@@ -11,7 +11,7 @@ use raccordo_entities::{placement_event, placement_request, shelter, shelter_pla
 use raccordo_policies::places::{PlaceGroup, ShelterKind, Urgency};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::load::demo_id;
+use super::ids::demo_id;
 use crate::{error::ApiResult, places};
 
 /// A demo shelter's places: shelter, kind, who it takes, free places, places unavailable, why.

@@ -566,26 +566,6 @@ impl PlacesQuery {
     }
 }
 
-/// Runs one service call in a write transaction, then reads the request back as the viewer
-/// sees it.
-macro_rules! in_write {
-    ($ctx:expr, |$p:ident| $body:expr) => {{
-        let state = $ctx.state();
-        let request = $ctx.request();
-        let principal = request.require()?;
-        let w = state.write().await?;
-        let $p = PlacesCtx {
-            db: w.txn(),
-            policy: &state.policy,
-            principal,
-            now: request.now,
-        };
-        let out = $body.await?;
-        w.commit().await?;
-        out
-    }};
-}
-
 async fn reread(ctx: &Context<'_>, id: &str) -> ApiResult<PlacementRequest> {
     let state = ctx.state();
     let request = ctx.request();
@@ -628,12 +608,9 @@ impl PlacesMutation {
             unavailable: input.unavailable,
             unavailable_reason: input.unavailable_reason,
         };
-        let own = in_write!(ctx, |p| places::set_places(
-            &p,
-            &shelter_id,
-            &plain,
-            version
-        ));
+        let own =
+            places::changes::set_places(ctx.state(), ctx.request(), &shelter_id, &plain, version)
+                .await?;
         Ok(ShelterPlaces(own))
     }
 
@@ -653,7 +630,7 @@ impl PlacesMutation {
             province: input.province,
             contact: input.contact,
         };
-        let model = in_write!(ctx, |p| places::request_placement(&p, &plain));
+        let model = places::changes::request_placement(ctx.state(), ctx.request(), &plain).await?;
         reread(ctx, &model.id).await
     }
 
@@ -667,12 +644,14 @@ impl PlacesMutation {
         shelter_id: ID,
         #[graphql(desc = "How the requester reaches the ente about this offer.")] contact: String,
     ) -> ApiResult<PlacementRequest> {
-        let offer = in_write!(ctx, |p| places::offer(
-            &p,
+        let offer = places::changes::offer(
+            ctx.state(),
+            ctx.request(),
             &request_id,
             &shelter_id,
-            &contact
-        ));
+            &contact,
+        )
+        .await?;
         reread(ctx, &offer.request_id).await
     }
 
@@ -682,7 +661,7 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The offer.")] offer_id: ID,
     ) -> ApiResult<PlacementRequest> {
-        let id = in_write!(ctx, |p| places::accept(&p, &offer_id));
+        let id = places::changes::accept(ctx.state(), ctx.request(), &offer_id).await?;
         reread(ctx, &id).await
     }
 
@@ -692,7 +671,7 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request.")] id: ID,
     ) -> ApiResult<PlacementRequest> {
-        let id = in_write!(ctx, |p| places::withdraw_request(&p, &id));
+        let id = places::changes::withdraw_request(ctx.state(), ctx.request(), &id).await?;
         reread(ctx, &id).await
     }
 
@@ -702,7 +681,7 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The offer.")] offer_id: ID,
     ) -> ApiResult<PlacementRequest> {
-        let id = in_write!(ctx, |p| places::withdraw_offer(&p, &offer_id));
+        let id = places::changes::withdraw_offer(ctx.state(), ctx.request(), &offer_id).await?;
         reread(ctx, &id).await
     }
 
@@ -713,7 +692,7 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request.")] request_id: ID,
     ) -> ApiResult<PlacementRequest> {
-        let id = in_write!(ctx, |p| places::complete(&p, &request_id));
+        let id = places::changes::complete(ctx.state(), ctx.request(), &request_id).await?;
         reread(ctx, &id).await
     }
 }

@@ -16,6 +16,8 @@
 
 mod sql;
 
+pub mod changes;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
