@@ -319,6 +319,7 @@ pub(crate) struct ReleasesDoc {
     pub provinces: List<Spanned<String>>,
     pub case_tables: List<Spanned<Vec<String>>>,
     pub referral_tables: List<Spanned<Vec<String>>>,
+    pub placement_tables: List<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,13 +10,16 @@
 
 use crate::model::UnknownName;
 
-/// What a release counts: cases or referrals.
+/// What a release counts: cases, referrals or placement requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReleaseSubject {
     /// Cases opened in the period.
     Cases,
     /// Referrals received in the period.
     Referrals,
+    /// Placement requests made in the period (ACCESS.md §8: through releases for everyone but
+    /// the requester).
+    Placements,
 }
 
 impl ReleaseSubject {
@@ -25,6 +28,7 @@ impl ReleaseSubject {
         match self {
             ReleaseSubject::Cases => "cases",
             ReleaseSubject::Referrals => "referrals",
+            ReleaseSubject::Placements => "placements",
         }
     }
     /// The dimensions a table of this subject may use (the contract's `CaseDimension` and
@@ -33,6 +37,7 @@ impl ReleaseSubject {
         match self {
             ReleaseSubject::Cases => &CASE_DIMENSIONS,
             ReleaseSubject::Referrals => &REFERRAL_DIMENSIONS,
+            ReleaseSubject::Placements => &PLACEMENT_DIMENSIONS,
         }
     }
 }
@@ -59,6 +64,18 @@ pub const REFERRAL_DIMENSIONS: [&str; 6] = [
     "STATUS",
     "OUTCOME",
     "NATIONALITY",
+];
+
+/// Placement-request dimensions a release table may use: where, who it is for, how urgent, what
+/// became of it by the cut-off, which kind of agency asked, and how long an accepted offer took.
+/// None of them names a shelter or an ente that offered.
+pub const PLACEMENT_DIMENSIONS: [&str; 6] = [
+    "PROVINCE",
+    "TAKES",
+    "URGENCY",
+    "STATUS",
+    "REQUESTER_KIND",
+    "WAIT",
 ];
 
 /// The one dimension under which a case counts more than once (once per exploitation type).

@@ -737,6 +737,7 @@ impl Loader<'_> {
         for (subject, list) in [
             (ReleaseSubject::Cases, &doc.case_tables),
             (ReleaseSubject::Referrals, &doc.referral_tables),
+            (ReleaseSubject::Placements, &doc.placement_tables),
         ] {
             for t in list.get_ref() {
                 let dims = t.get_ref();

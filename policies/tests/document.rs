@@ -9,7 +9,7 @@ use raccordo_policies::*;
 #[test]
 fn default_document_loads_with_its_version() {
     let p = policy();
-    assert_eq!(p.version(), "2026-12-08.1");
+    assert_eq!(p.version(), "2026-12-08.2");
     assert!(p.title().is_some());
     assert_eq!(p.suppression_k(), 3);
     assert_eq!(p.emergency_max_hours(), 72);
@@ -391,7 +391,7 @@ fn matrix_is_deterministic_and_has_every_section() {
     ] {
         assert!(m.contains(section), "{section}");
     }
-    assert!(m.contains("2026-12-08.1"));
+    assert!(m.contains("2026-12-08.2"));
     assert!(m.contains("| `LOCATION` | `shelter` | yes | – | – | – | – | – |"));
     assert!(m.contains("| `NOTES` | `notes` | all notes | notes its own agency wrote"));
     assert!(m.contains(
@@ -399,7 +399,7 @@ fn matrix_is_deterministic_and_has_every_section() {
     ));
     assert!(m.contains("| `ENTE_ANTITRATTA` | exact | release | MINE |"));
     assert!(m.contains("ε per table: 0.25"));
-    assert!(m.contains("ε a person is exposed to in a year: 28.5"));
+    assert!(m.contains("ε a person is exposed to in a year: 36"));
     assert!(m.contains("| PERMIT | – | `permitCurrent`, `permitExpiresOn` |"));
 }
 
@@ -607,7 +607,12 @@ fn contradictions_are_refused() {
             "PREFETTURA = { mine = \"RELEASE\", network = \"RELEASE\", default = \"NETWORK\" }",
             "only from releases",
         ),
-        ("epsilon_per_year = 28.5", "epsilon_per_year = 28.4", "28.5"),
+        ("epsilon_per_year = 36.0", "epsilon_per_year = 35.9", "36"),
+        (
+            "[\"PROVINCE\"], [\"URGENCY\"], [\"STATUS\"]",
+            "[\"PROVINCE\"], [\"SHELTER\"], [\"STATUS\"]",
+            "placements tables",
+        ),
         (
             "epsilon_per_table = 0.25",
             "epsilon_per_table = 0",
@@ -726,7 +731,7 @@ fn contradictions_are_refused() {
             "nationality = \"BASE\"\ngender = \"PROFILE\"\nexploitation",
             "same class",
         ),
-        ("version = \"2026-12-08.1\"", "version = \"  \"", "version"),
+        ("version = \"2026-12-08.2\"", "version = \"  \"", "version"),
     ];
     for (from, to, needle) in cases {
         let (doc, line) = mutate(from, to);

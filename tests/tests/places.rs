@@ -1111,3 +1111,138 @@ async fn the_demo_shows_the_flow(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(the_demo_shows_the_flow);
+
+/// ACCESS.md §7 and §8: partners other than the requester learn placement figures only from the
+/// statistics releases, whose placement tables count requests by province, urgency, status, who
+/// they are for and how long an accepted one waited, with noise, and never name a shelter or the
+/// ente that offered. The requester keeps its exact figures.
+async fn placement_figures_reach_the_network_through_releases(hub: TestHub) {
+    let n = network(&hub).await;
+    let s = shelter(&hub, &n.ente_a, SECRET_NAME, SECRET_ADDRESS, "BG").await;
+    let r = set_places(
+        &hub,
+        &n.ente_a,
+        &s,
+        json!({ "kind": "PRONTO_INTERVENTO", "takes": "MOTHERS_WITH_CHILDREN", "capacity": 5 }),
+    )
+    .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    let taken = ask_ok(&hub, &n.questura, mother_and_child_bg()).await;
+    let offer = offer_id(&hub, &n.ente_a, &taken, &s).await;
+    hub.ok(
+        &op(&hub, &n.questura),
+        "mutation($o: ID!) { acceptPlacementOffer(offerId: $o) { id } }",
+        json!({ "o": offer }),
+    )
+    .await;
+    let open = ask_ok(&hub, &n.questura, women_bg(1)).await;
+    // Both requests were made in June 2023 (a closed period); the accepted one took 5 hours.
+    let db = &hub.hub.state.db;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE placement_requests SET requested_at = $1, closed_at = CASE WHEN closed_at IS NULL THEN NULL ELSE $2 END WHERE id = $3"
+        }
+        _ => "UPDATE placement_requests SET requested_at = ?, closed_at = CASE WHEN closed_at IS NULL THEN NULL ELSE ? END WHERE id = ?",
+    };
+    let at = |h: u32| {
+        chrono::NaiveDate::from_ymd_opt(2023, 6, 10)
+            .and_then(|d| d.and_hms_opt(h, 0, 0))
+            .expect("a time")
+            .and_utc()
+    };
+    for id in [&taken, &open] {
+        db.execute(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [at(8).into(), at(13).into(), id.clone().into()],
+        ))
+        .await
+        .expect("move the request back in time");
+    }
+
+    // A prefettura reads the release of June 2023: the placement tables, every category listed.
+    let release = hub
+        .ok(
+            &op(&hub, &n.prefettura),
+            "query($p: String!, $v: String) { r: statisticsRelease(period: $p, province: $v) { tables { subject groupBy cells { keys count suppressed } } } }",
+            json!({ "p": "2023-06", "v": "BG" }),
+        )
+        .await["r"]
+        .clone();
+    let placements: Vec<&Value> = release["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .filter(|t| t["subject"] == "placements")
+        .collect();
+    let spec = raccordo_policies::Policy::default_protocol()
+        .expect("default protocol")
+        .release_spec()
+        .clone();
+    let listed = spec
+        .tables
+        .iter()
+        .filter(|t| t.subject.as_str() == "placements")
+        .count();
+    assert_eq!(placements.len(), listed, "{release}");
+    assert!(listed >= 4);
+    let by = |dims: &[&str]| {
+        placements
+            .iter()
+            .find(|t| t["groupBy"] == json!(dims))
+            .unwrap_or_else(|| panic!("a table by {dims:?}"))
+    };
+    let keys = |t: &Value| -> Vec<String> {
+        t["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .map(|c| c["keys"][0].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        keys(by(&["STATUS"])),
+        ["OPEN", "ACCEPTED", "PLACED", "WITHDRAWN", "UNKNOWN"],
+        "every status, whatever the rows"
+    );
+    assert!(keys(by(&["URGENCY"])).contains(&"IMMEDIATE".to_string()));
+    let waits = by(&["URGENCY", "WAIT"]);
+    assert!(waits["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .any(|c| c["keys"] == json!(["IMMEDIATE", "WITHIN_24_HOURS"])));
+    // No shelter anywhere in the release, and no offering ente in its placement tables (enti
+    // are public agencies: the referral and case tables list them as categories).
+    let text = release.to_string();
+    for secret in [SECRET_NAME, SECRET_ADDRESS, s.as_str()] {
+        assert!(!text.contains(secret), "the release names {secret}");
+    }
+    let placement_text = serde_json::to_string(&placements).unwrap_or_default();
+    assert!(!placement_text.contains(n.ente_a.as_str()), "{placement_text}");
+    // The counts are a release's: the same for everyone, frozen.
+    let again = hub
+        .ok(
+            &op(&hub, &n.cav),
+            "query($p: String!, $v: String) { r: statisticsRelease(period: $p, province: $v) { tables { subject groupBy cells { keys count suppressed } } } }",
+            json!({ "p": "2023-06", "v": "BG" }),
+        )
+        .await["r"]
+        .clone();
+    assert_eq!(again, release);
+    // The requester's exact figures stay its own.
+    let exact = hub
+        .ok(
+            &op(&hub, &n.questura),
+            "query($f: Date!, $t: Date!) { placementStatistics(from: $f, to: $t) { province requests accepted } }",
+            json!({ "f": "2023-06-01", "t": "2023-06-30" }),
+        )
+        .await;
+    assert_eq!(
+        exact["placementStatistics"],
+        json!([{ "province": "BG", "requests": 2, "accepted": 1 }])
+    );
+    hub.finish().await;
+}
+hub_test!(placement_figures_reach_the_network_through_releases);

@@ -514,14 +514,14 @@ impl PlacesQuery {
         #[graphql(desc = "First day of the period.")] from: Date,
         #[graphql(desc = "Last day of the period (not before `from`).")] to: Date,
         #[graphql(
-            desc = "MINE (the default). NETWORK is refused: placement figures of the network come only from the releases, which do not carry placement tables yet."
+            desc = "MINE (the default). NETWORK is refused: the network's placement figures come only from `statisticsRelease`, whose `placements` tables count requests with noise."
         )]
         scope: Option<StatisticsScope>,
     ) -> ApiResult<Vec<PlacementStatistics>> {
         if scope == Some(StatisticsScope::Network) {
             return Err(ApiError::validation(
                 "scope",
-                "network placement statistics come only from statistics releases, which have no placement tables yet",
+                "the network's placement figures come only from statistics releases: read the `placements` tables of `statisticsRelease(period)`",
             ));
         }
         let pctx = reader(ctx)?;

@@ -1,11 +1,13 @@
-//! The rows one release counts, read once: the cases opened and the referrals received in the
-//! period (in the population's province), and the public agency list for `OWNER` and `TARGET`.
-//! Three statements for the cases, two for the referrals and one for the agencies, whatever the
-//! number of rows; the tables are then counted in memory.
+//! The rows one release counts, read once: the cases opened, the referrals received and the
+//! placement requests made in the period (in the population's province), and the public agency
+//! list for `OWNER` and `TARGET`. Three statements for the cases, one for the referrals, one for
+//! the placement requests and one for the agencies, whatever the number of rows; the tables are
+//! then counted in memory.
 
 use std::collections::HashMap;
 
-use raccordo_entities::{agency, case, case_exploitation, referral};
+use chrono::NaiveTime;
+use raccordo_entities::{agency, case, case_exploitation, placement_request, referral};
 use raccordo_policies::{AgencyKind, Policy};
 use sea_orm::{
     sea_query::Query, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -14,7 +16,7 @@ use sea_orm::{
 
 use super::{
     period::{Population, ReleasePeriod},
-    tables::{Agencies, CaseRow, ReferralRow},
+    tables::{Agencies, CaseRow, PlacementRow, ReferralRow},
 };
 use crate::error::ApiResult;
 
@@ -22,6 +24,7 @@ use crate::error::ApiResult;
 pub(super) struct Rows {
     pub cases: Vec<CaseRow>,
     pub referrals: Vec<ReferralRow>,
+    pub placements: Vec<PlacementRow>,
     pub agencies: Agencies,
 }
 
@@ -179,9 +182,64 @@ pub(super) async fn load<C: ConnectionTrait>(
             },
         )
         .collect();
+    let placements = placements(db, period, population, &kind_of).await?;
     Ok(Rows {
         cases,
         referrals,
+        placements,
         agencies,
     })
+}
+
+/// The placement requests made in the period (in the population's province), one statement.
+/// The period's days are taken in UTC: a request made within an hour of midnight in Italy may
+/// count in the neighbouring day, which moves no month's, quarter's or year's count but at its
+/// edges.
+async fn placements<C: ConnectionTrait>(
+    db: &C,
+    period: &ReleasePeriod,
+    population: &Population,
+    kind_of: &HashMap<&str, &str>,
+) -> ApiResult<Vec<PlacementRow>> {
+    let from = period.from.and_time(NaiveTime::MIN).and_utc();
+    let until = (period.to + chrono::Days::new(1))
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    let mut in_period = Condition::all()
+        .add(placement_request::Column::RequestedAt.gte(from))
+        .add(placement_request::Column::RequestedAt.lt(until));
+    if let Some(p) = population.province() {
+        in_period = in_period.add(placement_request::Column::Province.eq(p));
+    }
+    let rows = placement_request::Entity::find()
+        .filter(in_period)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let accepted = r.accepted_offer_id.is_some() && r.status != "WITHDRAWN";
+            let wait = match r.closed_at {
+                Some(at) if accepted => {
+                    let hours = (at - r.requested_at).num_hours();
+                    if hours < 24 {
+                        "WITHIN_24_HOURS"
+                    } else if hours < 72 {
+                        "WITHIN_72_HOURS"
+                    } else {
+                        "LONGER"
+                    }
+                }
+                _ => "NONE",
+            };
+            PlacementRow {
+                province: Some(r.province),
+                takes: Some(r.takes),
+                urgency: Some(r.urgency),
+                status: Some(r.status),
+                requester_kind: kind_of.get(r.requester_id.as_str()).map(|k| k.to_string()),
+                wait: Some(wait.to_string()),
+            }
+        })
+        .collect())
 }

@@ -165,6 +165,9 @@ pub async fn get_or_publish<C: ConnectionTrait>(
     for table in &spec.tables {
         let truth = match table.subject {
             ReleaseSubject::Cases => tables::count(spec, table, &rows.agencies, &rows.cases),
+            ReleaseSubject::Placements => {
+                tables::count(spec, table, &rows.agencies, &rows.placements)
+            }
             ReleaseSubject::Referrals => {
                 tables::count(spec, table, &rows.agencies, &rows.referrals)
             }

@@ -3,6 +3,7 @@
 //! about the rows (ACCESS.md §7.2).
 
 use raccordo_policies::{
+    places::{PlaceGroup, Urgency},
     release::{ReleaseSpec, ReleaseSubject, TableSpec, OTHER},
     AgencyKind,
 };
@@ -57,6 +58,30 @@ pub struct ReferralRow {
     pub nationality: Option<String>,
 }
 
+/// A placement request as a release counts it (it holds no names, no shelter and no offering
+/// ente; none of them is a dimension either).
+#[derive(Debug, Clone, Default)]
+pub struct PlacementRow {
+    /// Province asked for.
+    pub province: Option<String>,
+    /// Who the places are for.
+    pub takes: Option<String>,
+    /// How urgent.
+    pub urgency: Option<String>,
+    /// Status at the cut-off.
+    pub status: Option<String>,
+    /// The kind of agency that asked.
+    pub requester_kind: Option<String>,
+    /// How long an accepted request waited for the offer it took (`WAIT` categories).
+    pub wait: Option<String>,
+}
+
+/// The `WAIT` categories of placement requests, shortest first; `NONE`: no offer accepted.
+pub const WAITS: [&str; 4] = ["WITHIN_24_HOURS", "WITHIN_72_HOURS", "LONGER", "NONE"];
+
+/// The `STATUS` categories of placement requests.
+pub const PLACEMENT_STATUSES: [&str; 4] = ["OPEN", "ACCEPTED", "PLACED", "WITHDRAWN"];
+
 /// The categories that depend on the network rather than on the protocol: the agencies that may
 /// hold cases (`OWNER`) and receive referrals (`TARGET`). Agencies are public (ACCESS.md §8).
 #[derive(Debug, Clone, Default)]
@@ -108,6 +133,13 @@ pub fn categories(
         (ReleaseSubject::Referrals, "OUTCOME") => {
             strings(ReferralOutcome::ALL, ReferralOutcome::as_str)
         }
+        (ReleaseSubject::Placements, "TAKES") => strings(&PlaceGroup::ALL, PlaceGroup::as_str),
+        (ReleaseSubject::Placements, "URGENCY") => strings(&Urgency::ALL, Urgency::as_str),
+        (ReleaseSubject::Placements, "STATUS") => strings(&PLACEMENT_STATUSES, |s| s),
+        (ReleaseSubject::Placements, "REQUESTER_KIND") => {
+            strings(&AgencyKind::ALL, AgencyKind::as_str)
+        }
+        (ReleaseSubject::Placements, "WAIT") => strings(&WAITS, |s| s),
         _ => Vec::new(),
     };
     out.push(UNKNOWN.to_string());
@@ -174,6 +206,20 @@ impl Microdata for ReferralRow {
             "REQUESTER_KIND" => self.requester_kind.clone(),
             "STATUS" => self.status.clone(),
             "OUTCOME" => self.outcome.clone(),
+            _ => None,
+        }]
+    }
+}
+
+impl Microdata for PlacementRow {
+    fn values(&self, spec: &ReleaseSpec, dimension: &str) -> Vec<Option<String>> {
+        vec![match dimension {
+            "PROVINCE" => pooled(&spec.provinces, &self.province),
+            "TAKES" => self.takes.clone(),
+            "URGENCY" => self.urgency.clone(),
+            "STATUS" => self.status.clone(),
+            "REQUESTER_KIND" => self.requester_kind.clone(),
+            "WAIT" => self.wait.clone(),
             _ => None,
         }]
     }
