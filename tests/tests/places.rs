@@ -1220,7 +1220,10 @@ async fn placement_figures_reach_the_network_through_releases(hub: TestHub) {
         assert!(!text.contains(secret), "the release names {secret}");
     }
     let placement_text = serde_json::to_string(&placements).unwrap_or_default();
-    assert!(!placement_text.contains(n.ente_a.as_str()), "{placement_text}");
+    assert!(
+        !placement_text.contains(n.ente_a.as_str()),
+        "{placement_text}"
+    );
     // The counts are a release's: the same for everyone, frozen.
     let again = hub
         .ok(
