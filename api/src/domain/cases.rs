@@ -17,7 +17,7 @@ use super::{
     log_change, new_id, Change, LogEntry,
 };
 use crate::{
-    access::{Principal, RequestContext},
+    access::{CaseAccessInfo, Principal, RequestContext},
     error::{ApiError, ApiResult},
     state::AppState,
     validate,
@@ -316,15 +316,15 @@ pub async fn create_case(
     Ok(id)
 }
 
-/// Changes fields of a case (`updateCase`); `version` must be its current version (else
-/// `CONFLICT`).
+/// Changes fields of a case (`updateCase`) and answers the case as the change left it; `version`
+/// must be its current version (else `CONFLICT`).
 pub async fn update_case(
     state: &AppState,
     request: &RequestContext,
     id: &str,
     version: i32,
     patch: &CasePatch,
-) -> ApiResult<()> {
+) -> ApiResult<(case::Model, CaseAccessInfo)> {
     let change = Change::begin(state, request).await?;
     let policy = change.policy;
     let viewer = change.viewer();
@@ -415,9 +415,13 @@ pub async fn update_case(
         )
         .await?;
     }
+    // The answer is the case as this change left it, read in its transaction: read after the
+    // commit, it could already show a concurrent update's version.
+    let updated = change.visible_case(id).await?;
     change
         .finish(LogEntry::case(id, "updateCase", access.rels, classes))
-        .await
+        .await?;
+    Ok(updated)
 }
 
 /// Ends a case's pathway with an outcome on day `on` (`closeCase`).

@@ -68,8 +68,9 @@ impl CaseMutation {
         version: i32,
         patch: CasePatch,
     ) -> ApiResult<CaseNode> {
-        domain::cases::update_case(ctx.state(), ctx.request(), &id, version, &patch).await?;
-        reload(ctx, &id).await
+        let (row, access) =
+            domain::cases::update_case(ctx.state(), ctx.request(), &id, version, &patch).await?;
+        Ok(CaseNode { row, access })
     }
 
     /// Ends a case's pathway with an outcome.
