@@ -242,6 +242,7 @@ pub(crate) struct RolesDoc {
     pub rows: List<UserRole>,
     pub act: List<UserRole>,
     pub administer: List<UserRole>,
+    pub describe: List<UserRole>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,4 +22,4 @@ pub use model::{
     ReferralClass, ReferralClassSet, ReferralRelation, Relationship, RelationshipSet, SharePurpose,
     StatCell, StatsGrant, StatsScope, UnknownName, UserRole, Viewer,
 };
-pub use policy::{suppress, Policy, PolicyError, PolicyErrorKind, DEFAULT_PROTOCOL};
+pub use policy::{suppress, AgencyEdit, Policy, PolicyError, PolicyErrorKind, DEFAULT_PROTOCOL};

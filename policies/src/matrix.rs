@@ -436,6 +436,15 @@ fn network(p: &Policy, out: &mut String) -> std::fmt::Result {
         writeln!(out)?;
     }
     writeln!(out)?;
+    writeln!(
+        out,
+        "Who keeps the registry (`updateAgency`): {} change every agency's entry; {} of an agency \
+         change its own public fields (name, place, public contact, site, office location), not its \
+         kind nor its operational contact.",
+        roles(p.admin_roles),
+        roles(p.describe_roles)
+    )?;
+    writeln!(out)?;
     Ok(())
 }
 

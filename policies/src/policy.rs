@@ -147,6 +147,17 @@ pub(crate) struct UpdatableField {
     pub explicit: RelationshipSet,
 }
 
+/// What of an agency's registry entry a viewer may change ([`Policy::agency_edit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgencyEdit {
+    /// Every field, the kind and the operational contact included (the platform admin).
+    Everything,
+    /// Only the public fields of ACCESS.md §8 (its own coordinators).
+    PublicFields,
+    /// Nothing.
+    Nothing,
+}
+
 /// The protocol document, validated and indexed for fast decisions.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -156,6 +167,8 @@ pub struct Policy {
     pub(crate) row_roles: Mask,
     pub(crate) act_roles: Mask,
     pub(crate) admin_roles: Mask,
+    /// Roles that keep their own agency's public fields up to date (`[roles] describe`).
+    pub(crate) describe_roles: Mask,
     pub(crate) case_holders: Mask,
     /// Indexed by `Relationship as usize`. NOTES is included when the notes scope is not `None`.
     pub(crate) read: [ClassSet; N_RELATIONSHIPS],
@@ -472,6 +485,19 @@ impl Policy {
     /// (`[roles] administer`: the platform admin).
     pub fn may_administer(&self, viewer: &Viewer) -> bool {
         self.admin_roles & bit(viewer.role) != 0
+    }
+    /// What of an agency's registry entry the viewer may change (`updateAgency`): all of it for
+    /// the platform's administrators (`[roles] administer`); the public fields (name, place,
+    /// public contact, site, office location) of `its_own` agency for `[roles] describe`
+    /// (coordinators, by default); nothing otherwise.
+    pub fn agency_edit(&self, viewer: &Viewer, its_own: bool) -> AgencyEdit {
+        if self.may_administer(viewer) {
+            AgencyEdit::Everything
+        } else if its_own && self.describe_roles & bit(viewer.role) != 0 {
+            AgencyEdit::PublicFields
+        } else {
+            AgencyEdit::Nothing
+        }
     }
     /// Whether the viewer may open a new case, which its agency then holds (`[cases] holders`).
     pub fn may_create_case(&self, viewer: &Viewer) -> bool {

@@ -193,6 +193,13 @@ impl Loader<'_> {
         let row_roles = self.mask(&doc.roles.rows, "[roles] rows")?;
         let act_roles = self.mask(&doc.roles.act, "[roles] act")?;
         let admin_roles = self.mask(&doc.roles.administer, "[roles] administer")?;
+        let describe_roles = self.mask(&doc.roles.describe, "[roles] describe")?;
+        if describe_roles & admin_roles != 0 {
+            return Err(self.at(
+                doc.roles.describe.span(), PolicyErrorKind::Contradiction,
+                "[roles] describe: the platform's administrators change every agency's entry already; list only roles of the agencies themselves",
+            ));
+        }
         if act_roles & !row_roles != 0 {
             return Err(self.at(
                 doc.roles.act.span(), PolicyErrorKind::Contradiction,
@@ -618,6 +625,7 @@ impl Loader<'_> {
             row_roles,
             act_roles,
             admin_roles,
+            describe_roles,
             case_holders,
             read,
             notes,

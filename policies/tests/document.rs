@@ -9,7 +9,7 @@ use raccordo_policies::*;
 #[test]
 fn default_document_loads_with_its_version() {
     let p = policy();
-    assert_eq!(p.version(), "2026-12-08.2");
+    assert_eq!(p.version(), "2026-12-08.3");
     assert!(p.title().is_some());
     assert_eq!(p.suppression_k(), 3);
     assert_eq!(p.emergency_max_hours(), 72);
@@ -391,7 +391,7 @@ fn matrix_is_deterministic_and_has_every_section() {
     ] {
         assert!(m.contains(section), "{section}");
     }
-    assert!(m.contains("2026-12-08.2"));
+    assert!(m.contains("2026-12-08.3"));
     assert!(m.contains("| `LOCATION` | `shelter` | yes | – | – | – | – | – |"));
     assert!(m.contains("| `NOTES` | `notes` | all notes | notes its own agency wrote"));
     assert!(m.contains(
@@ -731,7 +731,7 @@ fn contradictions_are_refused() {
             "nationality = \"BASE\"\ngender = \"PROFILE\"\nexploitation",
             "same class",
         ),
-        ("version = \"2026-12-08.2\"", "version = \"  \"", "version"),
+        ("version = \"2026-12-08.3\"", "version = \"  \"", "version"),
     ];
     for (from, to, needle) in cases {
         let (doc, line) = mutate(from, to);

@@ -281,3 +281,35 @@ fn the_other_column_is_for_bystanders_only() {
         ReferralClassSet::all()
     );
 }
+
+/// `updateAgency`: the platform admin changes every entry; an agency's coordinators change only
+/// their own agency's public fields; every other role, and every role of another agency, nothing.
+#[test]
+fn who_keeps_the_registry() {
+    let p = policy();
+    for kind in AgencyKind::ALL {
+        for role in UserRole::ALL {
+            let v = Viewer {
+                role,
+                agency_kind: Some(kind),
+            };
+            for its_own in [false, true] {
+                let expected = match role {
+                    UserRole::PlatformAdmin => AgencyEdit::Everything,
+                    UserRole::Coordinator if its_own => AgencyEdit::PublicFields,
+                    _ => AgencyEdit::Nothing,
+                };
+                assert_eq!(
+                    p.agency_edit(&v, its_own),
+                    expected,
+                    "{role:?} of {kind:?}, own: {its_own}"
+                );
+            }
+        }
+    }
+    let admin = Viewer {
+        role: UserRole::PlatformAdmin,
+        agency_kind: None,
+    };
+    assert_eq!(p.agency_edit(&admin, false), AgencyEdit::Everything);
+}

@@ -483,3 +483,134 @@ async fn network_map_needs_a_partner_and_good_input(hub: TestHub) {
     hub.finish().await;
 }
 hub_test!(network_map_needs_a_partner_and_good_input);
+
+const UPDATE_AGENCY: &str =
+    "mutation($id: ID!, $i: AgencyInput!) { updateAgency(id: $id, input: $i) { id name kind city publicContact referralContact latitude longitude } }";
+
+/// Issue 15: `updateAgency` and office coordinates. The platform admin keeps every entry; an
+/// agency's own coordinators keep its public fields (never its kind or operational contact);
+/// every other role and agency is refused; coordinates are both or none, within Italy.
+async fn agencies_keep_their_public_fields(hub: TestHub) {
+    let admin = hub.admin();
+    let made = hub
+        .ok(
+            &admin,
+            "mutation($i: AgencyInput!) { createAgency(input: $i) { id latitude longitude } }",
+            json!({ "i": { "name": "Ente Uno", "kind": "ENTE_ANTITRATTA", "province": "BG", "city": "Bergamo", "referralContact": "segnalazioni@example.org", "latitude": 45.6983, "longitude": 9.6773 } }),
+        )
+        .await;
+    let a = made["createAgency"]["id"].as_str().expect("id").to_string();
+    assert_eq!(made["createAgency"]["latitude"], 45.6983);
+    let b = hub.agency("Ente Due", "ENTE_ANTITRATTA", "BS").await;
+    let entry = |extra: Value| {
+        let mut i = json!({ "name": "Ente Uno", "kind": "ENTE_ANTITRATTA", "province": "BG", "city": "Bergamo", "publicContact": "info@example.org", "latitude": 45.69, "longitude": 9.67 });
+        if let (Some(o), Some(e)) = (i.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        i
+    };
+    // Its coordinator keeps the public fields; the referral contact stays as it was.
+    let coordinator = hub.token(Some(&a), UserRole::Coordinator);
+    let done = hub
+        .ok(
+            &coordinator,
+            UPDATE_AGENCY,
+            json!({ "id": a, "i": entry(json!({})) }),
+        )
+        .await["updateAgency"]
+        .clone();
+    assert_eq!(done["publicContact"], "info@example.org", "{done}");
+    assert_eq!(
+        done["referralContact"], "segnalazioni@example.org",
+        "{done}"
+    );
+    assert_eq!(
+        (done["latitude"].clone(), done["longitude"].clone()),
+        (json!(45.69), json!(9.67))
+    );
+    let graph = graph(&hub, &coordinator, json!({ "provinces": ["BG"] })).await;
+    assert_eq!(graph["nodes"][0]["latitude"], 45.69, "{graph}");
+    // Not its kind, nor its operational contact.
+    let r = hub
+        .gql(
+            Some(&coordinator),
+            UPDATE_AGENCY,
+            json!({ "id": a, "i": entry(json!({ "kind": "CENTRO_ANTIVIOLENZA" })) }),
+        )
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("FORBIDDEN"), "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "input.kind", "{r}");
+    let r = hub
+        .gql(
+            Some(&coordinator),
+            UPDATE_AGENCY,
+            json!({ "id": a, "i": entry(json!({ "referralContact": "altro@example.org" })) }),
+        )
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("FORBIDDEN"), "{r}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["field"], "input.referralContact",
+        "{r}"
+    );
+    // Nobody else: its operator and analyst, another agency's coordinator.
+    for token in [
+        hub.token(Some(&a), UserRole::Operator),
+        hub.token(Some(&a), UserRole::Analyst),
+        hub.token(Some(&b), UserRole::Coordinator),
+    ] {
+        let r = hub
+            .gql(
+                Some(&token),
+                UPDATE_AGENCY,
+                json!({ "id": a, "i": entry(json!({ "name": "Preso" })) }),
+            )
+            .await;
+        assert_eq!(code(&r).as_deref(), Some("FORBIDDEN"), "{r}");
+    }
+    // Bad coordinates, an unknown agency.
+    for (bad, field) in [
+        (
+            json!({ "latitude": 52.5, "longitude": 13.4 }),
+            "input.latitude",
+        ),
+        (
+            json!({ "latitude": 45.6, "longitude": 30.0 }),
+            "input.longitude",
+        ),
+        (
+            json!({ "latitude": 45.6, "longitude": null }),
+            "input.longitude",
+        ),
+    ] {
+        let r = hub
+            .gql(
+                Some(&coordinator),
+                UPDATE_AGENCY,
+                json!({ "id": a, "i": entry(bad) }),
+            )
+            .await;
+        assert_eq!(code(&r).as_deref(), Some("VALIDATION"), "{r}");
+        assert_eq!(r["errors"][0]["extensions"]["field"], field, "{r}");
+    }
+    let r = hub
+        .gql(
+            Some(&admin),
+            UPDATE_AGENCY,
+            json!({ "id": "nessuno", "i": entry(json!({})) }),
+        )
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("NOT_FOUND"), "{r}");
+    // The platform admin changes everything, the kind and the referral contact included.
+    let done = hub
+        .ok(&admin, UPDATE_AGENCY, json!({ "id": a, "i": entry(json!({ "kind": "CENTRO_ANTIVIOLENZA", "referralContact": "nuovo@example.org" })) }))
+        .await["updateAgency"]
+        .clone();
+    assert_eq!(done["kind"], "CENTRO_ANTIVIOLENZA", "{done}");
+    assert_eq!(done["referralContact"], "nuovo@example.org", "{done}");
+    // Nothing of the refused attempts was written.
+    assert_ne!(done["name"], "Preso");
+    hub.finish().await;
+}
+hub_test!(agencies_keep_their_public_fields);

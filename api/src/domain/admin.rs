@@ -13,6 +13,8 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
+use raccordo_policies::AgencyEdit;
+
 use super::{enums::AgencyKind, new_id, Change};
 use crate::{
     access::RequestContext,
@@ -21,7 +23,7 @@ use crate::{
     validate,
 };
 
-/// A new agency.
+/// An agency's registry entry: a new agency's, or the whole entry that `updateAgency` writes.
 #[derive(InputObject)]
 pub struct AgencyInput {
     /// The agency's name.
@@ -38,6 +40,42 @@ pub struct AgencyInput {
     pub website: Option<String>,
     /// Contact for referrals (partners only).
     pub referral_contact: Option<String>,
+    /// WGS84 latitude of the public office (with `longitude`; for enti and CAV, whose premises
+    /// include protected shelters, their comune's, never an address).
+    pub latitude: Option<f64>,
+    /// WGS84 longitude of the public office (with `latitude`).
+    pub longitude: Option<f64>,
+}
+
+/// The office location of `input`: both coordinates or neither, within Italy.
+fn office_location(input: &AgencyInput) -> ApiResult<(Option<f64>, Option<f64>)> {
+    match (input.latitude, input.longitude) {
+        (None, None) => Ok((None, None)),
+        (Some(lat), Some(lon)) => {
+            // Italy's bounding box: a swapped or mistyped coordinate lands outside it.
+            if !(35.0..=48.0).contains(&lat) {
+                return Err(ApiError::validation(
+                    "input.latitude",
+                    format!("{lat} is not a latitude in Italy (35 to 48)"),
+                ));
+            }
+            if !(6.0..=19.0).contains(&lon) {
+                return Err(ApiError::validation(
+                    "input.longitude",
+                    format!("{lon} is not a longitude in Italy (6 to 19)"),
+                ));
+            }
+            Ok((Some(lat), Some(lon)))
+        }
+        (Some(_), None) => Err(ApiError::validation(
+            "input.longitude",
+            "give the longitude with the latitude",
+        )),
+        (None, Some(_)) => Err(ApiError::validation(
+            "input.latitude",
+            "give the latitude with the longitude",
+        )),
+    }
 }
 
 /// `FORBIDDEN` unless the request's principal is the platform admin.
@@ -86,6 +124,7 @@ pub async fn create_agency(
 ) -> ApiResult<agency::Model> {
     require_admin(state, request)?;
     let now = request.now;
+    let (latitude, longitude) = office_location(input)?;
     let row = agency::ActiveModel {
         id: Set(new_id()),
         name: Set(validate::required("input.name", &input.name)?),
@@ -108,8 +147,8 @@ pub async fn create_agency(
             &input.referral_contact,
         )?),
         notes: Set(None),
-        latitude: Set(None),
-        longitude: Set(None),
+        latitude: Set(latitude),
+        longitude: Set(longitude),
         disabled: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -118,6 +157,75 @@ pub async fn create_agency(
     let model = agency::Entity::insert(row)
         .exec_with_returning(change.db())
         .await?;
+    change.commit().await?;
+    Ok(model)
+}
+
+/// Rewrites agency `id`'s registry entry with `input` (`updateAgency`). The platform admin may
+/// change all of it; the agency's own coordinators (`[roles] describe`) its public fields only, so
+/// for them `kind` must stay as it is and `referralContact` be left out or unchanged (it is kept).
+/// Agencies are public: an unknown id is `NOT_FOUND`, another agency's entry `FORBIDDEN`.
+pub async fn update_agency(
+    state: &AppState,
+    request: &RequestContext,
+    id: &str,
+    input: &AgencyInput,
+) -> ApiResult<agency::Model> {
+    let principal = request.require()?;
+    let change = Change::begin(state, request).await?;
+    let Some(row) = agency::Entity::find_by_id(id.to_string())
+        .one(change.db())
+        .await?
+    else {
+        return Err(ApiError::NotFound("agency"));
+    };
+    let its_own = principal.agency_id() == Some(id);
+    let edit = state.policy.agency_edit(&principal.viewer(), its_own);
+    let kind = raccordo_policies::AgencyKind::from(input.kind).as_str();
+    let referral_contact = validate::opt_text("input.referralContact", &input.referral_contact)?;
+    let referral_contact = match edit {
+        AgencyEdit::Nothing => {
+            return Err(ApiError::Forbidden(
+                "only the hub's platform admin, or the agency's own coordinators for its public fields, can change an agency's entry".into(),
+            ))
+        }
+        AgencyEdit::PublicFields => {
+            if kind != row.kind {
+                return Err(ApiError::ForbiddenField {
+                    field: "input.kind".into(),
+                    message: "only the hub's platform admin can change an agency's kind".into(),
+                });
+            }
+            if referral_contact.is_some() && referral_contact != row.referral_contact {
+                return Err(ApiError::ForbiddenField {
+                    field: "input.referralContact".into(),
+                    message: "only the hub's platform admin can change an agency's referral contact; leave it out".into(),
+                });
+            }
+            row.referral_contact.clone()
+        }
+        AgencyEdit::Everything => referral_contact,
+    };
+    let (latitude, longitude) = office_location(input)?;
+    let mut active: agency::ActiveModel = row.into();
+    active.name = Set(validate::required("input.name", &input.name)?);
+    active.kind = Set(kind.to_string());
+    active.province = Set(input
+        .province
+        .as_deref()
+        .map(|p| validate::province("input.province", p))
+        .transpose()?);
+    active.city = Set(validate::opt_text("input.city", &input.city)?);
+    active.public_contact = Set(validate::opt_text(
+        "input.publicContact",
+        &input.public_contact,
+    )?);
+    active.website = Set(validate::opt_text("input.website", &input.website)?);
+    active.referral_contact = Set(referral_contact);
+    active.latitude = Set(latitude);
+    active.longitude = Set(longitude);
+    active.updated_at = Set(request.now);
+    let model = agency::Entity::update(active).exec(change.db()).await?;
     change.commit().await?;
     Ok(model)
 }

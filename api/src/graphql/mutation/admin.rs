@@ -36,6 +36,18 @@ impl AdminMutation {
         Ok(Agency(model))
     }
 
+    /// Rewrites an agency's registry entry: the platform admin all of it, the agency's own
+    /// coordinators its public fields (name, place, public contact, site, office location).
+    async fn update_agency(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: AgencyInput,
+    ) -> ApiResult<Agency> {
+        let model = domain::admin::update_agency(ctx.state(), ctx.request(), &id, &input).await?;
+        Ok(Agency(model))
+    }
+
     /// Registers a project with its coordinator and enti (platform admin).
     async fn create_project(
         &self,
