@@ -48,19 +48,23 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
                 println!("No RACCORDO_JWT_SECRET was set: this demo run signs its tokens with a fresh random secret.");
             }
             let state = prepare(&settings).await?;
+            if !state.verifier.has_keys() {
+                tracing::warn!("no token key is configured: every token will be refused and only the public directory answers");
+            }
+            let db = state.db.clone();
+            // Listen first: on a busy port the hub says so before printing any token.
+            let hub = start(state, &settings.bind, &settings.limits).await?;
             if with_demo {
-                if demo::seed_demo(&state.db).await? {
+                if demo::seed_demo(&db).await? {
                     println!("Loaded the demo network and synthetic cases.");
                 } else {
                     println!("The database already has data: the demo was not loaded again.");
                 }
-                print_demo_tokens(&state.db, &settings).await?;
+                print_demo_tokens(&db, &settings).await?;
             }
-            if !state.verifier.has_keys() {
-                tracing::warn!("no token key is configured: every token will be refused and only the public directory answers");
-            }
-            let hub = start(state, &settings.bind, &settings.limits).await?;
             println!("listening on http://{}", hub.addr);
+            println!("Home page: http://{}/", hub.addr);
+            println!("Network map: http://{}/map", hub.addr);
             println!("GraphiQL: http://{}/graphql", hub.addr);
             hub.run_until_signal().await;
             Ok(ExitCode::SUCCESS)

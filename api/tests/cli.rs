@@ -272,3 +272,35 @@ fn statistics_release_publishes_once() {
     assert!(text.contains("## cases by NATIONALITY × GENDER"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 15: `serve --demo` on a busy port says so, and prints no token for a hub that never ran.
+#[test]
+fn serve_demo_on_a_busy_port_says_so_before_any_token() {
+    let dir = workdir("busy");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("its address").port();
+    let bind = format!("127.0.0.1:{port}");
+    let out = raccordo(
+        &dir,
+        &[
+            "serve",
+            "--demo",
+            "--bind",
+            &bind,
+            "--database-url",
+            &format!("sqlite://{}?mode=rwc", dir.join("hub.db").display()),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {bind}")),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("eyJ"),
+        "tokens printed for a hub that never ran: {stdout}"
+    );
+    drop(taken);
+}
