@@ -7,7 +7,10 @@ repo="$(cd "$here/../.." && pwd)"
 
 if ! command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1; then
   echo "== browser: apt-get install chromium"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || {
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  }
 fi
 command -v node >/dev/null || { echo "browser: node is not installed" >&2; exit 1; }
 echo "== browser: npm ci (node $(node --version))"
