@@ -151,14 +151,14 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             viewer: None,
             federation: false,
         } => {
-            print!("{}", graphql::sdl());
+            print!("{}", graphql::tidy_sdl(&graphql::sdl()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema {
             viewer: None,
             federation: true,
         } => {
-            print!("{}", graphql::federation_sdl());
+            print!("{}", graphql::tidy_sdl(&graphql::federation_sdl()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema {
@@ -168,7 +168,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApiError> {
             let policy = load_policy(settings.policy.as_deref())?;
             let viewer = parse_viewer(&viewer)?;
             let views = graphql::view::Views::new(&policy, &graphql::sdl());
-            print!("{}", views.sdl(viewer.as_ref()));
+            print!("{}", graphql::tidy_sdl(&views.sdl(viewer.as_ref())));
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { what } => import::command::import_command(&settings, what).await,

@@ -304,3 +304,21 @@ fn serve_demo_on_a_busy_port_says_so_before_any_token() {
     );
     drop(taken);
 }
+
+/// Issue 15: `raccordo schema` prints no stray tabs: a tab only ever indents a line.
+#[test]
+fn schema_prints_no_stray_tabs() {
+    let dir = workdir("tabs");
+    for args in [&["schema"][..], &["schema", "--federation"][..]] {
+        let out = raccordo(&dir, args);
+        assert!(out.status.success());
+        let sdl = String::from_utf8_lossy(&out.stdout);
+        for (i, line) in sdl.lines().enumerate() {
+            assert!(
+                !line.trim_start_matches('\t').contains('\t'),
+                "{args:?} line {}: {line:?}",
+                i + 1
+            );
+        }
+    }
+}

@@ -42,7 +42,22 @@ pub fn build_schema(state: AppState, limits: &crate::limits::Limits) -> HubSchem
     .finish()
 }
 
-/// The schema as SDL, as `raccordo schema` prints it.
+/// The SDL as a person reads it: async-graphql prints the arguments of a field that documents
+/// some of them on one line, the undocumented ones joined by tabs (`f(\t\ta: A,\t\tb: B,`);
+/// each goes on its own line here, as the documented ones do. Whitespace only: the schema is
+/// the same.
+pub fn tidy_sdl(sdl: &str) -> String {
+    let mut out = String::with_capacity(sdl.len() + 256);
+    for line in sdl.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches('\t').len();
+        let (lead, rest) = line.split_at(indent);
+        out.push_str(lead);
+        out.push_str(&rest.replace("\t\t", "\n\t\t"));
+    }
+    out
+}
+
+/// The schema as SDL, as `raccordo schema` prints it (through [`tidy_sdl`]).
 pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
