@@ -127,14 +127,14 @@ pub enum ReleaseFormat {
 /// What `raccordo report` computes and where it writes it.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// The project's id (e.g. mettiamo-le-ali).
+    /// The project's id (e.g. mettiamo-le-ali) or its name ("Mettiamo le Ali").
     #[arg(long)]
     pub project: String,
-    /// First day of the period (YYYY-MM-DD).
-    #[arg(long)]
+    /// First day of the period (dd/mm/yyyy, or YYYY-MM-DD).
+    #[arg(long, value_parser = date)]
     pub from: chrono::NaiveDate,
-    /// Last day of the period (YYYY-MM-DD).
-    #[arg(long)]
+    /// Last day of the period (dd/mm/yyyy, or YYYY-MM-DD).
+    #[arg(long, value_parser = date)]
     pub to: chrono::NaiveDate,
     /// Markdown tables or CSV (one number per line: table,key,column,value).
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
@@ -142,6 +142,14 @@ pub struct ReportArgs {
     /// Where to write the tables (default: standard output).
     #[arg(long)]
     pub output: Option<PathBuf>,
+}
+
+/// A date as the enti write it (dd/mm/yyyy) or as ISO 8601 (YYYY-MM-DD).
+fn date(text: &str) -> Result<chrono::NaiveDate, String> {
+    let text = text.trim();
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .map_err(|_| format!("{text:?} is not a date: write dd/mm/yyyy (31/12/2023) or 2023-12-31"))
 }
 
 /// The report's output format.

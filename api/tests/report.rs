@@ -169,11 +169,11 @@ fn report_command_writes_the_reports_tables() {
                 "--project",
                 "mettiamo-le-ali",
                 "--from",
-                "30/06/2023",
+                "31/02/2023",
                 "--to",
                 &to,
             ],
-            "30/06/2023",
+            "31/02/2023",
         ),
     ] {
         let out = raccordo(&dir, &args);
@@ -182,4 +182,78 @@ fn report_command_writes_the_reports_tables() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 15: the report takes a project's name and dates as the enti write them (dd/mm/yyyy),
+/// answers exactly as with the id and ISO dates, ends with a newline, and says what a bad date is.
+#[test]
+fn report_takes_a_projects_name_and_italian_dates() {
+    let dir = workdir();
+    ok(&raccordo(&dir, &["seed", "--demo"]));
+    let expected = synth::expected(CASES_TOML).expect("the report's tables");
+    let iso = |d: chrono::NaiveDate| d.to_string();
+    let italian = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+    let by_id = raccordo(
+        &dir,
+        &[
+            "report",
+            "--project",
+            "mettiamo-le-ali",
+            "--from",
+            &iso(expected.period_start),
+            "--to",
+            &iso(expected.period_end),
+        ],
+    );
+    ok(&by_id);
+    let by_name = raccordo(
+        &dir,
+        &[
+            "report",
+            "--project",
+            "Mettiamo le Ali – dall'Emersione all'integrazione",
+            "--from",
+            &italian(expected.period_start),
+            "--to",
+            &italian(expected.period_end),
+        ],
+    );
+    ok(&by_name);
+    assert_eq!(by_name.stdout, by_id.stdout);
+    assert!(
+        by_id.stdout.ends_with(b"\n"),
+        "the report ends with a newline"
+    );
+    let bad = raccordo(
+        &dir,
+        &[
+            "report",
+            "--project",
+            "mettiamo-le-ali",
+            "--from",
+            "31/02/2023",
+            "--to",
+            "01/03/2023",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("dd/mm/yyyy"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let unknown = raccordo(
+        &dir,
+        &[
+            "report",
+            "--project",
+            "Nessun progetto",
+            "--from",
+            "01/01/2023",
+            "--to",
+            "31/12/2023",
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("id or the name"));
 }

@@ -138,12 +138,27 @@ pub async fn tables<C: ConnectionTrait>(
     to: NaiveDate,
 ) -> ApiResult<ReportTables> {
     validate::not_before("to", to, from, "from")?;
-    let project = project::Entity::find_by_id(project_id.to_string())
+    // A project by its id, or by its name as the coordination writes it (any case).
+    let project = match project::Entity::find_by_id(project_id.to_string())
         .one(db)
         .await?
-        .ok_or_else(|| {
-            ApiError::validation("project", format!("no project has the id {project_id:?}"))
-        })?;
+    {
+        Some(p) => Some(p),
+        None => {
+            let wanted = project_id.trim().to_lowercase();
+            project::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .find(|p| p.name.trim().to_lowercase() == wanted)
+        }
+    }
+    .ok_or_else(|| {
+        ApiError::validation(
+            "project",
+            format!("no project has the id or the name {project_id:?}"),
+        )
+    })?;
     let grant = Grant::coordination(&project.coordinator_id);
     let period = Period { from, to };
     let of_project = CaseFilter {
