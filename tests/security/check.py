@@ -318,6 +318,11 @@ def run_schemathesis(hub, args, token, location, report_dir, venv_bin):
         "--continue-on-failure",
         "--phases",
         args.st_phases,
+        # A time budget the run ends at, with its report written: the stateful phase's length
+        # follows its random seed (from one to more than ten minutes here), and a run cut off by
+        # the time box below would leave no report at all.
+        "--max-time",
+        str(args.st_max_time),
         "--report",
         "json,ndjson",
         "--report-dir",
@@ -759,6 +764,7 @@ def main():
     parser.add_argument("--report-dir", default=os.environ.get("SECURITY_REPORT_DIR", "target/security-report"))
     parser.add_argument("--st-viewer", default=os.environ.get("SECURITY_ST_VIEWER", "ENTE_ANTITRATTA:COORDINATOR"))
     parser.add_argument("--st-examples", type=int, default=int(os.environ.get("SECURITY_ST_EXAMPLES", "25")))
+    parser.add_argument("--st-max-time", type=int, default=int(os.environ.get("SECURITY_ST_MAX_TIME", "300")))
     parser.add_argument("--st-phases", default=os.environ.get("SECURITY_ST_PHASES", "fuzzing,stateful"))
     parser.add_argument("--st-workers", type=int, default=int(os.environ.get("SECURITY_ST_WORKERS", "2")))
     parser.add_argument("--st-timeout", type=int, default=int(os.environ.get("SECURITY_ST_TIMEOUT", "1200")))
